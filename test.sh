@@ -30,21 +30,27 @@ if ! dotnet build Firewall.Daemon.sln -c Release --no-restore -nologo -v q >/tmp
 fi
 
 passed=0; failed=0; skipped=0; rc=0
+results=$(mktemp -d)
 for proj in tests/Firewall.Core.Tests tests/Firewall.Integration.Tests; do
   [ -d "$proj" ] || continue
+  name=$(basename "$proj")
   log "test $proj"
-  out=$(mktemp)
-  dotnet test "$proj" -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$out" | grep -E "^\s+(Failed|Skipped) |Error Message|^\s+at |Passed!|Failed!|Total tests|error" | head -400
-  line=$(grep -E "(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+" "$out" | tail -1)
-  if [ -z "$line" ]; then
-    echo "no result line from $proj"; failed=$((failed+1)); rc=1
-  else
-    f=$(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$line"); p=$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$line"); s=$(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$line")
-    passed=$((passed+p)); failed=$((failed+f)); skipped=$((skipped+s))
-    [ "$f" -eq 0 ] || rc=1
+  # console shows failures with their messages; the TRX file gives exact counts
+  dotnet test "$proj" -c Release --no-build -nologo --results-directory "$results" \
+      --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" 2>&1 | grep -vE "^\s*$" | tail -n 300
+  trx="$results/$name.trx"
+  if [ ! -f "$trx" ]; then
+    echo "no results from $proj (the test host did not run)"; failed=$((failed+1)); rc=1; continue
   fi
-  rm -f "$out"
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  get() { sed -nE "s/.* $1=\"([0-9]+)\".*/\1/p" <<<"$counters"; }
+  total=$(get total); p=$(get passed); f=$(get failed); e=$(get error); t=$(get timeout); a=$(get aborted); nx=$(get notExecuted)
+  f=$(( ${f:-0} + ${e:-0} + ${t:-0} + ${a:-0} ))
+  log "$name: total=${total:-0} passed=${p:-0} failed=$f not-executed=${nx:-0}"
+  passed=$((passed + ${p:-0})); failed=$((failed + f)); skipped=$((skipped + ${nx:-0}))
+  [ "$f" -eq 0 ] || rc=1
 done
+rm -rf "$results"
 [ "$skipped" -eq 0 ] || { echo "skipped tests are not allowed ($skipped skipped)"; rc=1; failed=$((failed+skipped)); }
 echo "$passed passed, $failed failed"
 exit $rc
