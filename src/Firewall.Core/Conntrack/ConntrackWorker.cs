@@ -69,6 +69,8 @@ public sealed partial class ConntrackWorker
             if (p.FragmentOffset != 0) return Invalid(ref r, InvalidReason.Fragment);
             verify = false; // a first fragment's L4 checksum covers bytes we do not have
         }
+        // IPv6 "no next header": the kernel's extension-header walk fails on it
+        if (p.Protocol == IpProto.Ipv6NoNext && p.IpVersion == 6) return Invalid(ref r, InvalidReason.Malformed);
         ushort zone = opt.Zone >= 0 ? (ushort)opt.Zone : s.DefaultZone;
 
         // ---- per-protocol validation before the lookup (the kernel's *_error handlers) ----
@@ -449,7 +451,7 @@ public sealed partial class ConntrackWorker
     private TrackResult IcmpError(ref ParsedPacket p, ushort zone, uint now, ref TrackResult r)
     {
         if (p.InnerL3Offset <= 0) return Invalid(ref r, InvalidReason.IcmpErrorBadInner);
-        if (PacketParser.ParseEmbedded(p.Frame, p.InnerL3Offset, out ParsedPacket inner) != ParseError.None)
+        if (PacketParser.ParseEmbedded(in p, out ParsedPacket inner) != ParseError.None)
             return Invalid(ref r, InvalidReason.IcmpErrorBadInner);
         if (inner.IpVersion != p.IpVersion) return Invalid(ref r, InvalidReason.IcmpErrorBadInner);
         // an error quoting an error (or any non-invertible ICMP) cannot be inverted
