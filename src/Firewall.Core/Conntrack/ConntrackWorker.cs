@@ -322,12 +322,28 @@ public sealed partial class ConntrackWorker
                 _ => s.GenericMs,
             };
         }
-        if (opt.HelperId != 0) status |= (ushort)CtStatus.Helper;
+        // an expectation turns this connection into a RELATED one (its helper template, if any, is then not applied)
+        CtState cls = CtState.New;
+        byte helperId = opt.HelperId;
+        if (_t.Expectations.Count > 0)
+        {
+            int master = _t.Expectations.Consume(this, in t, now, out _);
+            if (master >= 0)
+            {
+                status |= (ushort)CtStatus.Expected;
+                _t.MasterOf[idx] = master;
+                helperId = 0;
+                e.Misc = (byte)Id;
+                cls = CtState.Related;
+                Counters.ExpectNew++;
+            }
+        }
+        if (helperId != 0) status |= (ushort)CtStatus.Helper;
         e.Status = status;
         e.State = state;
         e.Deadline = timeout; // relative until confirmed: the timer starts at confirmation
 
-        r.State = CtState.New;
+        r.State = cls;
         r.Direction = CtDirection.Original;
         r.Entry = idx;
         r.IsNew = true;
@@ -336,7 +352,7 @@ public sealed partial class ConntrackWorker
         r.TcpState = proto == IpProto.Tcp ? (TcpState)state : TcpState.None;
         r.ProtoState = state;
         r.ExpiresInMs = 0;
-        r.HelperId = opt.HelperId;
+        r.HelperId = helperId;
         return r;
     }
 
