@@ -155,7 +155,8 @@ public static class RuleSetFormatter
                 string outIf = (r.Header & Rule.HOut) != 0 ? (r.OutInv ? "!" : "") + r.OutIface + (r.OutWildcard ? "+" : "") : "*";
                 string src = (r.Header & Rule.HSrc) != 0 ? (r.SrcInv ? "!" : "") + r.Src.ToSaveString() : any;
                 string dst = (r.Header & Rule.HDst) != 0 ? (r.DstInv ? "!" : "") + r.Dst.ToSaveString() : any;
-                sb.Append(CultureInfo.InvariantCulture, $"{Num(p),5} {Num(b),5} {target,-10} {prot,-4} {opt,-3} {inIf,-6} {outIf,-6} {src,-20} {dst,-20}");
+                var line = new StringBuilder();
+                line.Append(CultureInfo.InvariantCulture, $"{Num(p),5} {Num(b),5} {target,-10} {prot,-4} {opt,-3} {inIf,-6} {outIf,-7} {src,-20} {dst,-20}");
                 var extra = new StringBuilder();
                 foreach (RuleMatch m in r.Matches) m.AppendListing(extra, r);
                 if (r.Target == RuleTargetKind.Goto) extra.Append(" [goto]");
@@ -167,7 +168,8 @@ public static class RuleSetFormatter
                     int cut = opts.IndexOf(' ', 4); // after " -j NAME"
                     if (cut > 0) extra.Append(opts[cut..].Replace(" --", " "));
                 }
-                sb.Append(extra.ToString().TrimEnd()).Append('\n');
+                line.Append(extra);
+                sb.Append(line.ToString().TrimEnd()).Append('\n');
             }
         }
         return sb.ToString();

@@ -77,7 +77,7 @@ public static class RuleParser
         var cur = new ArgCursor(args);
         bool implicitLoaded = false, headerSeenS = false, headerSeenD = false;
         string? rejectGiven = null;
-        int targetIndex = -1;
+        int targetIndex = -1, optionIndex = -1;
 
         while (!cur.AtEnd)
         {
@@ -169,7 +169,11 @@ public static class RuleParser
                     throw cur.Error("a table cannot be chosen inside a rule");
                 default:
                     if (tok.Length < 2 || tok[0] != '-') throw new RuleParseException(null, $"bad argument \"{tok}\"", idx);
-                    if (rule.Target != RuleTargetKind.None && TryParseTargetOption(tok, inv, cur, rule, ref rejectGiven)) break;
+                    if (rule.Target != RuleTargetKind.None && TryParseTargetOption(tok, inv, cur, rule, ref rejectGiven))
+                    {
+                        if (tok is "--reject-with" or "--helper") optionIndex = idx;
+                        break;
+                    }
                     bool done = false;
                     for (int k = matches.Count - 1; k >= 0 && !done; k--)
                     {
@@ -196,7 +200,7 @@ public static class RuleParser
         foreach (var (m, i) in matches) m.Finish(rule, ctx, i);
         rule.Matches = new RuleMatch[matches.Count];
         for (int i = 0; i < matches.Count; i++) rule.Matches[i] = matches[i].Match;
-        FinishTarget(rule, ctx, rejectGiven, targetIndex);
+        FinishTarget(rule, ctx, rejectGiven, targetIndex, optionIndex < 0 ? targetIndex : optionIndex);
         return rule;
     }
 
@@ -345,7 +349,7 @@ public static class RuleParser
 
     internal const byte LogFlagTcpSeq = 0x01, LogFlagTcpOpt = 0x02, LogFlagIpOpt = 0x04, LogFlagUid = 0x08, LogFlagMac = 0x20;
 
-    private static void FinishTarget(Rule rule, RuleParseContext ctx, string? rejectGiven, int targetIndex)
+    private static void FinishTarget(Rule rule, RuleParseContext ctx, string? rejectGiven, int targetIndex, int optionIndex)
     {
         switch (rule.Target)
         {
@@ -355,9 +359,9 @@ public static class RuleParser
                 RejectKind k;
                 if (rejectGiven is null) k = rule.Family == 6 ? RejectKind.Icmp6PortUnreachable : RejectKind.IcmpPortUnreachable;
                 else if (!(rule.Family != 6 && RejectKinds.TryParse(rejectGiven, 4, out k)) && !(rule.Family != 4 && RejectKinds.TryParse(rejectGiven, 6, out k)))
-                    throw new RuleParseException("--reject-with", $"\"{rejectGiven}\" is not a reject type for IPv{(rule.Family == 0 ? "4 or IPv6" : rule.Family.ToString(CultureInfo.InvariantCulture))}", targetIndex);
+                    throw new RuleParseException("--reject-with", $"\"{rejectGiven}\" is not a reject type for IPv{(rule.Family == 0 ? "4 or IPv6" : rule.Family.ToString(CultureInfo.InvariantCulture))}", optionIndex);
                 if (k == RejectKind.TcpReset && (!rule.HasProto || rule.ProtoInv || rule.Proto != IpProto.Tcp))
-                    throw new RuleParseException("--reject-with", "tcp-reset needs -p tcp (not inverted)", targetIndex);
+                    throw new RuleParseException("--reject-with", "tcp-reset needs -p tcp (not inverted)", optionIndex);
                 rule.RejectGiven = k;
                 rule.RejectV4 = RejectKinds.IsV6(k) ? RejectKinds.CounterpartV4(k) : k;
                 rule.RejectV6 = RejectKinds.IsV4(k) ? RejectKinds.CounterpartV6(k) : k;
@@ -373,9 +377,9 @@ public static class RuleParser
                 if (helper is not null)
                 {
                     if (!rule.HasProto || rule.ProtoInv || (rule.Proto != IpProto.Tcp && rule.Proto != IpProto.Udp))
-                        throw new RuleParseException("--helper", "you must specify a L4 protocol (-p tcp or -p udp) and not use inversions on it", targetIndex);
+                        throw new RuleParseException("--helper", "you must specify a L4 protocol (-p tcp or -p udp) and not use inversions on it", optionIndex);
                     if (!HelperIds.TryParse(helper, rule.Proto, out rule.CtHelper))
-                        throw new RuleParseException("--helper", $"no such helper \"{helper}\" for {Names.ProtocolName(rule.Proto)} (supported: ftp and irc over tcp, tftp over udp)", targetIndex);
+                        throw new RuleParseException("--helper", $"no such helper \"{helper}\" for {Names.ProtocolName(rule.Proto)} (supported: ftp and irc over tcp, tftp over udp)", optionIndex);
                 }
                 if (!rule.CtNoTrack && helper is null && rule.CtZone < 0)
                     throw new RuleParseException(null, "-j CT needs --notrack, --helper or --zone", targetIndex);
