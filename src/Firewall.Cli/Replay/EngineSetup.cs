@@ -1,5 +1,6 @@
 using Firewall.Core.Conntrack;
 using Firewall.Core.Rules;
+using Firewall.Core.Rules.Config;
 using Firewall.Core.Rules.IptablesSave;
 using Microsoft.Extensions.Configuration;
 
@@ -8,21 +9,26 @@ namespace Firewall.Cli.Replay;
 /// <summary>Builds the engine's configuration for offline tools from files: appsettings JSON and iptables-save files.</summary>
 public static class EngineSetup
 {
-    /// <summary>Conntrack tunables from the Firewall:Conntrack section of an appsettings file (kernel defaults otherwise).</summary>
-    public static ConntrackOptions LoadConntrackOptions(string? configFile, List<string> errors)
+    /// <summary>Reads an appsettings JSON file (null when there is none or it failed: the error is added).</summary>
+    public static IConfiguration? LoadConfiguration(string? configFile, List<string> errors)
     {
-        var o = new ConntrackOptions();
-        if (configFile is null) return o;
-        IConfiguration cfg;
+        if (configFile is null) return null;
         try
         {
-            cfg = new ConfigurationBuilder().AddJsonFile(Path.GetFullPath(configFile), optional: false).Build();
+            return new ConfigurationBuilder().AddJsonFile(Path.GetFullPath(configFile), optional: false).Build();
         }
         catch (Exception e) when (e is FileNotFoundException or InvalidDataException or FormatException or IOException)
         {
             errors.Add($"{configFile}: {e.Message}");
-            return o;
+            return null;
         }
+    }
+
+    /// <summary>Conntrack tunables from the Firewall:Conntrack section (kernel defaults otherwise).</summary>
+    public static ConntrackOptions LoadConntrackOptions(IConfiguration? cfg, string? configFile, List<string> errors)
+    {
+        var o = new ConntrackOptions();
+        if (cfg is null) return o;
         try
         {
             cfg.GetSection("Firewall:Conntrack").Bind(o);
@@ -34,6 +40,40 @@ public static class EngineSetup
         }
         foreach (var msg in o.Validate("Firewall:Conntrack")) errors.Add($"{configFile}: {msg}");
         return o;
+    }
+
+    /// <summary>
+    /// The rule set: the Firewall:Rules section of the configuration (if any) plus the given iptables-save files
+    /// (appended to its IptablesSaveFiles). With neither: a rule set that accepts everything.
+    /// </summary>
+    public static RuleSet? LoadRules(IConfiguration? cfg, string? configFile, IReadOnlyList<string> files, List<string> errors)
+    {
+        var options = new FirewallRulesOptions();
+        if (cfg is not null)
+        {
+            try { cfg.GetSection(FirewallRulesOptions.SectionPath).Bind(options); }
+            catch (InvalidOperationException e)
+            {
+                errors.Add($"{configFile}: {FirewallRulesOptions.SectionPath}: {e.Message}");
+                return null;
+            }
+        }
+        foreach (var f in files)
+        {
+            string text;
+            try { text = File.ReadAllText(f); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                errors.Add($"{f}: {e.Message}");
+                continue;
+            }
+            options.IptablesSaveFiles.Add(new IptablesSaveFileOptions { Path = f, Family = FamilyHint(text, f) == 6 ? "IPv6" : "IPv4" });
+        }
+        if (errors.Count > 0) return null;
+        var rs = RulesConfigCompiler.Compile(options, File.ReadAllText, null, out var compileErrors);
+        if (rs is null)
+            foreach (var e in compileErrors) errors.Add(configFile is not null && e.StartsWith(FirewallRulesOptions.SectionPath, StringComparison.Ordinal) ? $"{configFile}: {e}" : e);
+        return rs;
     }
 
     /// <summary>
@@ -54,26 +94,5 @@ public static class EngineSetup
         if (name.Contains("v4") || name.Contains("ipv4")) return 4;
         byte sniffed = IptablesSaveParser.SniffFamily(text.Split('\n'), file, out _);
         return sniffed != 0 ? sniffed : (byte)4;
-    }
-
-    /// <summary>A rule set from iptables-save / ip6tables-save files (family sniffed per file). With no files: accept everything.</summary>
-    public static RuleSet? LoadRules(IReadOnlyList<string> files, List<string> errors)
-    {
-        var b = new RuleSetBuilder();
-        foreach (var f in files)
-        {
-            string text;
-            try { text = File.ReadAllText(f); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                errors.Add($"{f}: {e.Message}");
-                continue;
-            }
-            IptablesSaveParser.Load(text, f, FamilyHint(text, f), b);
-        }
-        if (errors.Count > 0) return null;
-        var rs = b.Build();
-        if (rs is null) errors.AddRange(b.Errors);
-        return rs;
     }
 }

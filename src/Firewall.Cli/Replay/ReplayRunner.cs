@@ -20,8 +20,9 @@ public static class ReplayRunner
     public static int Run(ReplayOptions o, Stream stdout, TextWriter stderr)
     {
         var errors = new List<string>();
-        var ctOptions = EngineSetup.LoadConntrackOptions(o.ConfigFile, errors);
-        RuleSet? rules = errors.Count == 0 ? EngineSetup.LoadRules(o.RuleFiles, errors) : null;
+        var cfg = EngineSetup.LoadConfiguration(o.ConfigFile, errors);
+        var ctOptions = EngineSetup.LoadConntrackOptions(cfg, o.ConfigFile, errors);
+        RuleSet? rules = errors.Count == 0 ? EngineSetup.LoadRules(cfg, o.ConfigFile, o.RuleFiles, errors) : null;
         if (errors.Count > 0)
         {
             foreach (var e in errors) stderr.WriteLine($"fwctl replay: {e}");

@@ -186,4 +186,40 @@ public sealed class ReplayRunnerTests : IDisposable
         Assert.Contains("STATE", text);
         Assert.Matches(@"NEW\s+1\s+0\s+0\s+1", text);
     }
+
+    [Fact]
+    public void Config_AppliesConntrackTunablesAndInlineRules()
+    {
+        string cfg = File("appsettings.json", """
+            {
+              "Firewall": {
+                "Conntrack": { "Timeouts": { "Udp": 5 } },
+                "Rules": { "Filter": { "Forward": { "Policy": "DROP", "Rules": [
+                  { "State": [ "ESTABLISHED", "RELATED" ], "Action": "ACCEPT" },
+                  { "Protocol": "udp", "DPort": "53", "State": [ "NEW" ], "Action": "ACCEPT" } ] } } }
+              }
+            }
+            """);
+        var q = FB.Ipv4("198.18.0.1", "198.18.0.2", IpProto.Udp, FB.Udp(4000, 53, [1]));
+        var other = FB.Ipv4("198.18.0.1", "198.18.0.2", IpProto.Udp, FB.Udp(4000, 54, [1]));
+        string cap = Capture(LinkType.RawIp, (10 * S, q), (12 * S, q), (16 * S, q), (16 * S, other));
+        var (rc, lines, _, _) = Run(new ReplayOptions { Capture = cap, ConfigFile = cfg, Format = "jsonl" });
+        Assert.Equal(0, rc);
+        // 5 s UDP timeout: 12 s is within it (refreshed to 17 s); at 16 s still tracked; port 54 is dropped by the policy
+        Assert.Equal(new[] { "NEW", "NEW", "NEW", "NEW" }, lines.Select(l => l.GetProperty("state").GetString()));
+        Assert.Equal(new[] { "ACCEPT", "ACCEPT", "ACCEPT", "DROP" }, lines.Select(l => l.GetProperty("verdict").GetString()));
+        var cap2 = Capture(LinkType.RawIp, (10 * S, q), (16 * S, q));
+        var (_, lines2, _, _) = Run(new ReplayOptions { Capture = cap2, ConfigFile = cfg, Format = "jsonl" });
+        Assert.Equal("NEW", lines2[1].GetProperty("state").GetString()); // expired after 5 s: a new entry
+    }
+
+    [Fact]
+    public void Config_BadValue_IsAnErrorNamingTheKey()
+    {
+        string cfg = File("bad.json", """{ "Firewall": { "Conntrack": { "Max": 0 } } }""");
+        string cap = Capture(LinkType.RawIp, (S, FB.Ipv4("198.18.0.1", "198.18.0.2", IpProto.Udp, FB.Udp(1, 2, [1]))));
+        var (rc, _, _, err) = Run(new ReplayOptions { Capture = cap, ConfigFile = cfg, Format = "jsonl" });
+        Assert.Equal(2, rc);
+        Assert.Contains("Firewall:Conntrack:Max", err);
+    }
 }
