@@ -98,31 +98,18 @@ public sealed class AddressSet
 
     private static UInt128 ToU128(in IpAddr a) => new(a.Hi, a.Lo);
 
-    public bool Contains(in IpAddr a, bool isV6)
+    public bool Contains(in IpAddr a, bool isV6) =>
+        isV6 ? InRanges(_v6Start, _v6End, ToU128(a)) : InRanges(_v4Start, _v4End, (uint)a.Lo);
+
+    /// <summary>Binary search for the last range starting at or below <paramref name="x"/>.</summary>
+    private static bool InRanges<T>(T[] starts, T[] ends, T x) where T : struct, System.Numerics.IComparisonOperators<T, T, bool>
     {
-        if (!isV6)
+        int lo = 0, hi = starts.Length - 1;
+        while (lo <= hi)
         {
-            uint x = (uint)a.Lo;
-            uint[] st = _v4Start;
-            int lo = 0, hi = st.Length - 1;
-            while (lo <= hi)
-            {
-                int mid = (lo + hi) >>> 1;
-                if (st[mid] <= x) lo = mid + 1; else hi = mid - 1;
-            }
-            return hi >= 0 && x <= _v4End[hi];
+            int mid = (lo + hi) >>> 1;
+            if (starts[mid] <= x) lo = mid + 1; else hi = mid - 1;
         }
-        else
-        {
-            UInt128 x = ToU128(a);
-            UInt128[] st = _v6Start;
-            int lo = 0, hi = st.Length - 1;
-            while (lo <= hi)
-            {
-                int mid = (lo + hi) >>> 1;
-                if (st[mid] <= x) lo = mid + 1; else hi = mid - 1;
-            }
-            return hi >= 0 && x <= _v6End[hi];
-        }
+        return hi >= 0 && x <= ends[hi];
     }
 }

@@ -114,11 +114,7 @@ public sealed class RuleSet
                     if (LogRing is not null) WriteLog(r, ref p, in ct, in meta, nowNs);
                     break;
                 case RuleTargetKind.Return:
-                    if (sp == 0) return Policy(baseChain, fam, p.L3Length, evaluated, out m);
-                    sp -= 2;
-                    chain = _chains[stack[sp]];
-                    i = stack[sp + 1];
-                    rules = chain.Rules;
+                    i = rules.Length; // handled like the end of the chain: back to the caller, or the policy
                     break;
                 case RuleTargetKind.Jump:
                     stack[sp] = chain.Index;

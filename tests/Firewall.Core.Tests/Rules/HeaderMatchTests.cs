@@ -138,6 +138,14 @@ public class HeaderMatchTests
     }
 
     [Fact]
+    public void InInterface_InvertedWithoutInterface_Matches()
+    {
+        // No input interface (locally generated) compares as the empty name, as in the kernel.
+        var rs = Chain("FORWARD", "DROP", 4, "! -i eth0 -j ACCEPT");
+        Assert.Equal(Firewall.Core.Rules.Verdict.Accept, Eval(rs, Tcp("198.18.0.1", 1, "198.18.1.1", 2), hook: Firewall.Core.Rules.FilterHook.Forward, inIf: null));
+    }
+
+    [Fact]
     public void OutInterface_MatchesInForward()
     {
         var rs = Chain("FORWARD", "DROP", 4, "-i eth0 -o eth1 -j ACCEPT");

@@ -194,6 +194,15 @@ public class TargetTests
     }
 
     [Fact]
+    public void Return_InChainReachedByGotoFromBuiltin_UsesPolicy()
+    {
+        var rs = Load(Chains);
+        // INPUT -g WEB, WEB RETURN for 198.18.9.0/24: nothing to return to, so INPUT's policy decides.
+        Assert.Equal(Verdict.Drop, Eval(rs, Tcp("198.18.9.9", 1, "198.18.1.1", 80), out var m));
+        Assert.True(m.IsPolicy);
+    }
+
+    [Fact]
     public void ImplicitReturn_AtEndOfJumpedChain_ContinuesInCaller()
     {
         var rs = Load("*filter\n:INPUT DROP [0:0]\n:EMPTY - [0:0]\n-A INPUT -j EMPTY\n-A INPUT -j ACCEPT\nCOMMIT\n");

@@ -177,16 +177,20 @@ public static class Names
     ];
 
     /// <summary>Parses a comma list of states; SNAT/DNAT only for <c>--ctstate</c>.</summary>
-    public static bool TryParseStates(string list, bool allowNat, out ushort mask, out string error)
+    public static bool TryParseStates(string list, bool allowNat, out ushort mask, out string error) =>
+        TryParseList(list, allowNat ? StateOrder : StateOrder[..5], "state", out mask, out error);
+
+    /// <summary>Parses a comma list of names from <paramref name="table"/> (case-insensitive) into a bit mask.</summary>
+    private static bool TryParseList(string list, (string Name, ushort Bit)[] table, string what, out ushort mask, out string error)
     {
         mask = 0; error = "";
         foreach (string part in list.Split(','))
         {
-            ushort bit = 0;
-            foreach (var (name, b) in StateOrder)
-                if (string.Equals(name, part, StringComparison.OrdinalIgnoreCase) && (allowNat || b < StateSnat)) bit = b;
-            if (bit == 0) { error = $"bad state \"{part}\""; return false; }
-            mask |= bit;
+            int bit = -1;
+            foreach (var (name, b) in table)
+                if (string.Equals(name, part, StringComparison.OrdinalIgnoreCase)) bit = b;
+            if (bit < 0) { error = $"bad {what} \"{part}\""; return false; }
+            mask |= (ushort)bit;
         }
         return true;
     }
@@ -204,19 +208,8 @@ public static class Names
         ("NONE", 0), ("EXPECTED", 1), ("SEEN_REPLY", 2), ("ASSURED", 4), ("CONFIRMED", 8),
     ];
 
-    public static bool TryParseStatus(string list, out ushort mask, out string error)
-    {
-        mask = 0; error = "";
-        foreach (string part in list.Split(','))
-        {
-            int bit = -1;
-            foreach (var (name, b) in StatusOrder)
-                if (string.Equals(name, part, StringComparison.OrdinalIgnoreCase)) bit = b;
-            if (bit < 0) { error = $"bad status \"{part}\""; return false; }
-            mask |= (ushort)bit;
-        }
-        return true;
-    }
+    public static bool TryParseStatus(string list, out ushort mask, out string error) =>
+        TryParseList(list, StatusOrder, "status", out mask, out error);
 
     /// <summary>Status bits in canonical order EXPECTED,SEEN_REPLY,ASSURED,CONFIRMED (NONE when empty).</summary>
     public static string Status(ushort mask)
