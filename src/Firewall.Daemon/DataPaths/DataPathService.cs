@@ -1,0 +1,68 @@
+using Firewall.Daemon.Options;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Firewall.Daemon.DataPaths;
+
+/// <summary>Opens the configured data path at start (start-up fails if it cannot be opened) and runs it until shutdown.</summary>
+public sealed partial class DataPathService : IHostedService, IAsyncDisposable
+{
+    private readonly IServiceProvider _services;
+    private readonly IEnumerable<IDataPathFactory> _factories;
+    private readonly DataPathOptions _options;
+    private readonly ILogger<DataPathService> _log;
+    private readonly CancellationTokenSource _stop = new();
+    private IDataPath? _path;
+    private Task? _run;
+
+    public DataPathService(IServiceProvider services, IEnumerable<IDataPathFactory> factories, IOptions<DataPathOptions> options,
+                           ILogger<DataPathService> log)
+    {
+        _services = services;
+        _factories = factories;
+        _options = options.Value;
+        _log = log;
+    }
+
+    /// <summary>The running data path (null before start).</summary>
+    public IDataPath? Current => _path;
+
+    /// <summary>Completes when the data path is open (READY point for systemd).</summary>
+    public TaskCompletionSource Ready { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var factory = _factories.FirstOrDefault(f => f.Mode == _options.Mode)
+            ?? throw new InvalidOperationException($"{DataPathOptions.SectionPath}:Mode: the {_options.Mode} data path is not available in this build.");
+        _path = factory.Create(_services);
+        _path.Open();
+        LogOpened(_path.Name, _path.Describe());
+        Ready.TrySetResult();
+        _run = Task.Run(() => _path.RunAsync(_stop.Token));
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stop.Cancel();
+        if (_run is not null)
+        {
+            try { await _run.WaitAsync(cancellationToken).ConfigureAwait(false); }
+            catch (OperationCanceledException) { }
+        }
+        if (_path is not null) LogStopped(_path.Name, _path.Describe());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_path is not null) await _path.DisposeAsync().ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "DataPathOpened {DataPath} {Details}")]
+    private partial void LogOpened(string dataPath, string details);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "DataPathStopped {DataPath} {Details}")]
+    private partial void LogStopped(string dataPath, string details);
+}

@@ -1,0 +1,23 @@
+namespace Firewall.Daemon.DataPaths;
+
+/// <summary>
+/// One way of getting packets in and verdicts out (bridge, NFQUEUE, TUN, monitor, replay). <see cref="Open"/> opens
+/// devices and sockets and fails loudly with a clear message; once it returns, traffic flows (the daemon then reports
+/// READY). <see cref="RunAsync"/> runs the readers until the token is cancelled, restarting a failed reader with backoff,
+/// and stops them within about a second.
+/// </summary>
+public interface IDataPath : IAsyncDisposable
+{
+    string Name { get; }
+    /// <summary>Short live figures for status lines (packets, drops, …).</summary>
+    string Describe();
+    void Open();
+    Task RunAsync(CancellationToken stoppingToken);
+}
+
+/// <summary>Creates the data path chosen by configuration; data path implementations register one factory per mode.</summary>
+public interface IDataPathFactory
+{
+    Options.DataPathMode Mode { get; }
+    IDataPath Create(IServiceProvider services);
+}

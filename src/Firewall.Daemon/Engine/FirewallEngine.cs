@@ -1,0 +1,30 @@
+using Firewall.Core.Conntrack;
+using Firewall.Core.Pipeline;
+using Firewall.Core.Rules;
+using Firewall.Core.Rules.Config;
+
+namespace Firewall.Daemon.Engine;
+
+/// <summary>
+/// The engine the data paths share: one conntrack table, the current rule set (swapped atomically on reload),
+/// and the pipeline that ties them. Built once from validated configuration.
+/// </summary>
+public sealed class FirewallEngine
+{
+    public FirewallEngine(ConntrackOptions conntrack, RuleSet rules, RuleLogRing logRing)
+    {
+        Table = new ConntrackTable(conntrack);
+        Rules = new RuleSetHolder(rules);
+        LogRing = logRing;
+        Pipeline = new PacketPipeline(Table, Rules);
+    }
+
+    public ConntrackTable Table { get; }
+    public RuleSetHolder Rules { get; }
+    public RuleLogRing LogRing { get; }
+    public PacketPipeline Pipeline { get; }
+
+    /// <summary>Compiles the Firewall:Rules section (reading its iptables-save files); errors name the key or file and line.</summary>
+    public static RuleSet? CompileRules(FirewallRulesOptions options, RuleLogRing logRing, out List<string> errors) =>
+        RulesConfigCompiler.Compile(options, File.ReadAllText, logRing, out errors);
+}

@@ -1,0 +1,33 @@
+using Firewall.Core.Conntrack;
+using Firewall.Core.Rules.Config;
+using Microsoft.Extensions.Options;
+
+namespace Firewall.Daemon.Options;
+
+/// <summary>Validators whose failures name the configuration key, for ValidateOnStart.</summary>
+public sealed class ConntrackOptionsValidator : IValidateOptions<ConntrackOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ConntrackOptions options)
+    {
+        var errors = options.Validate("Firewall:Conntrack");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+public sealed class DataPathOptionsValidator : IValidateOptions<DataPathOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DataPathOptions options)
+    {
+        var errors = options.Validate();
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+public sealed class RulesOptionsValidator : IValidateOptions<FirewallRulesOptions>
+{
+    public ValidateOptionsResult Validate(string? name, FirewallRulesOptions options)
+    {
+        var errors = options.Validate();
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
