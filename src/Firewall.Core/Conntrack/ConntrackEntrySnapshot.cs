@@ -14,6 +14,9 @@ public readonly struct ConntrackEntrySnapshot
     public uint RemainingMs { get; init; }
     public byte HelperId { get; init; }
     public int Master { get; init; }
+    /// <summary>GRE entries: the entry's unreplied and stream timeouts (ms), as /proc prints them; 0 otherwise.</summary>
+    public uint GreTimeoutMs { get; init; }
+    public uint GreStreamTimeoutMs { get; init; }
 
     public byte Proto => Orig.Proto;
     public TcpState TcpState => Orig.Proto == IpProto.Tcp ? (TcpState)State : TcpState.None;
@@ -31,6 +34,8 @@ public readonly struct ConntrackEntrySnapshot
             RemainingMs = TimeMath.Remaining(e.Deadline, now),
             HelperId = e.HelperId,
             Master = master,
+            GreTimeoutMs = e.Orig.Proto == IpProto.Gre ? e.Gre.TimeoutMs : 0,
+            GreStreamTimeoutMs = e.Orig.Proto == IpProto.Gre ? e.Gre.StreamTimeoutMs : 0,
         };
     }
 }

@@ -1,3 +1,5 @@
+using Firewall.Core.Conntrack.Sctp;
+
 namespace Firewall.Core.Conntrack;
 
 /// <summary>
@@ -113,7 +115,7 @@ public sealed class ConntrackSettings
     /// <summary>Indexed by <see cref="TcpState"/> (None … SynSent2, then Retrans=12, Unack=13).</summary>
     public readonly uint[] TcpTimeoutMs = new uint[14];
     public readonly uint UdpMs, UdpStreamMs, IcmpMs, Icmpv6Ms, GenericMs, GreMs, GreStreamMs;
-    /// <summary>Indexed by SCTP state: Closed, CookieWait, CookieEchoed, Established, ShutdownSent, ShutdownRecd, ShutdownAckSent, HeartbeatSent.</summary>
+    /// <summary>Indexed by <see cref="SctpState"/> (None … HeartbeatSent; None = the CLOSED timeout, index 9 unused).</summary>
     public readonly uint[] SctpTimeoutMs = new uint[10];
 
     public ConntrackSettings(ConntrackOptions o)
@@ -146,10 +148,16 @@ public sealed class ConntrackSettings
         UdpMs = Ms(t.Udp); UdpStreamMs = Ms(t.UdpStream);
         IcmpMs = Ms(t.Icmp); Icmpv6Ms = Ms(t.Icmpv6); GenericMs = Ms(t.Generic);
         GreMs = Ms(t.Gre); GreStreamMs = Ms(t.GreStream);
-        SctpTimeoutMs[0] = Ms(t.SctpClosed); SctpTimeoutMs[1] = Ms(t.SctpCookieWait);
-        SctpTimeoutMs[2] = Ms(t.SctpCookieEchoed); SctpTimeoutMs[3] = Ms(t.SctpEstablished);
-        SctpTimeoutMs[4] = Ms(t.SctpShutdownSent); SctpTimeoutMs[5] = Ms(t.SctpShutdownRecd);
-        SctpTimeoutMs[6] = Ms(t.SctpShutdownAckSent); SctpTimeoutMs[7] = Ms(t.SctpHeartbeatSent);
+        // indexed by SctpState; NONE (0) uses CLOSED's timeout like the kernel's timeouts[0]
+        SctpTimeoutMs[(int)SctpState.None] = Ms(t.SctpClosed);
+        SctpTimeoutMs[(int)SctpState.Closed] = Ms(t.SctpClosed);
+        SctpTimeoutMs[(int)SctpState.CookieWait] = Ms(t.SctpCookieWait);
+        SctpTimeoutMs[(int)SctpState.CookieEchoed] = Ms(t.SctpCookieEchoed);
+        SctpTimeoutMs[(int)SctpState.Established] = Ms(t.SctpEstablished);
+        SctpTimeoutMs[(int)SctpState.ShutdownSent] = Ms(t.SctpShutdownSent);
+        SctpTimeoutMs[(int)SctpState.ShutdownRecd] = Ms(t.SctpShutdownRecd);
+        SctpTimeoutMs[(int)SctpState.ShutdownAckSent] = Ms(t.SctpShutdownAckSent);
+        SctpTimeoutMs[(int)SctpState.HeartbeatSent] = Ms(t.SctpHeartbeatSent);
     }
 
     public static readonly ConntrackSettings Default = new(new ConntrackOptions());

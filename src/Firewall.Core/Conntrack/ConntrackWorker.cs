@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using Firewall.Core.Conntrack.Gre;
+using Firewall.Core.Conntrack.Sctp;
 using Firewall.Core.Conntrack.Tcp;
 using Firewall.Core.Packets;
 
@@ -92,6 +94,18 @@ public sealed partial class ConntrackWorker
             case IpProto.UdpLite:
             {
                 var why = ValidateUdpLite(ref p, verify);
+                if (why != InvalidReason.None) return Invalid(ref r, why);
+                break;
+            }
+            case IpProto.Sctp:
+            {
+                var why = SctpTracker.Validate(ref p, verify);
+                if (why != InvalidReason.None) return Invalid(ref r, why);
+                break;
+            }
+            case IpProto.Gre:
+            {
+                var why = GreTracker.Validate(ref p);
                 if (why != InvalidReason.None) return Invalid(ref r, why);
                 break;
             }
@@ -205,6 +219,12 @@ public sealed partial class ConntrackWorker
             End(ref e, ver);
             ver += 2;
         }
+        else if (proto == IpProto.Sctp)
+        {
+            if (!SctpExisting(idx, ref ver, dir, ref p, now, s, status, state, ref newStatus, ref newState, ref newDeadline, ref r, out bool invalid))
+                return Step.Retry;
+            if (invalid) return Step.Done;
+        }
         else
         {
             switch (proto)
@@ -224,6 +244,7 @@ public sealed partial class ConntrackWorker
                     break;
                 case IpProto.Icmp: timeout = s.IcmpMs; break;
                 case IpProto.Icmpv6: timeout = s.Icmpv6Ms; break;
+                case IpProto.Gre: timeout = GreExisting(ref e, status, ref newStatus); break;
                 default: timeout = s.GenericMs; break;
             }
             if (reply) newStatus |= (ushort)CtStatus.SeenReply;
@@ -311,6 +332,15 @@ public sealed partial class ConntrackWorker
             state = (byte)tr.NewState;
             timeout = tr.TimeoutMs;
         }
+        else if (proto == IpProto.Sctp)
+        {
+            e.Created = now;
+            if (!SctpNew(ref e, ref p, s, ref state, ref status, out timeout, out var why))
+            {
+                FreeTentative(idx);
+                return Invalid(ref r, why);
+            }
+        }
         else
         {
             e.Created = now;
@@ -319,6 +349,7 @@ public sealed partial class ConntrackWorker
                 IpProto.Udp or IpProto.UdpLite => s.UdpMs,
                 IpProto.Icmp => s.IcmpMs,
                 IpProto.Icmpv6 => s.Icmpv6Ms,
+                IpProto.Gre => GreNew(ref e, s),
                 _ => s.GenericMs,
             };
         }
@@ -542,6 +573,9 @@ public sealed partial class ConntrackWorker
             case IpProto.Icmpv6:
                 t.SrcId = p.IcmpId;
                 t.DstId = (ushort)(p.IcmpType << 8 | p.IcmpCode);
+                break;
+            case IpProto.Gre:
+                GreTracker.TryKeys(GreTracker.L4(ref p), out t.SrcId, out t.DstId);
                 break;
         }
     }

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Firewall.Core.Conntrack.Gre;
+using Firewall.Core.Conntrack.Sctp;
 using Firewall.Core.Conntrack.Tcp;
 
 namespace Firewall.Core.Conntrack;
@@ -32,7 +34,11 @@ internal struct CtEntry
     [FieldOffset(60)] public TcpConnState Tcp;
     /// <summary>UDP/UDP-Lite/GRE/SCTP/ICMP/generic: creation time (ms clock).</summary>
     [FieldOffset(60)] public uint Created;
-    /// <summary>SCTP: verification tags per direction (proto data for later trackers).</summary>
+    /// <summary>SCTP: verification tags and INIT / heartbeat flags (12 bytes, after <see cref="Created"/>).</summary>
+    [FieldOffset(64)] public SctpConnState Sctp;
+    /// <summary>GRE: the entry's own timeouts (8 bytes, after <see cref="Created"/>).</summary>
+    [FieldOffset(64)] public GreConnState Gre;
+    /// <summary>Protocol data for later trackers (overlays <see cref="Sctp"/> / <see cref="Gre"/>).</summary>
     [FieldOffset(64)] public uint Aux0;
     [FieldOffset(68)] public uint Aux1;
     [FieldOffset(72)] public uint Aux2;
