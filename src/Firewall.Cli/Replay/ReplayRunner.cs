@@ -194,12 +194,8 @@ public static class ReplayRunner
     /// <summary>The packet belongs to a connection (NEW/ESTABLISHED/RELATED), even if its new entry was then released by a DROP.</summary>
     private static bool Tracked(in TrackResult r) => r.State is CtState.New or CtState.Established or CtState.Related && !r.Drop;
 
-    internal static string? ProtoStateName(in TrackResult r, byte proto)
-    {
-        if (!Tracked(in r)) return null;
-        if (proto == IpProto.Tcp) return TcpStateNames.Name(r.TcpState);
-        return null;
-    }
+    internal static string? ProtoStateName(in TrackResult r, byte proto) =>
+        Tracked(in r) ? ConntrackFormatter.ProtoStateName(proto, r.ProtoState) : null;
 
     internal static string VerdictName(Verdict v) => v switch { Verdict.Accept => "ACCEPT", Verdict.Drop => "DROP", _ => "REJECT" };
 
