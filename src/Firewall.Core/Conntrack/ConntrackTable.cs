@@ -214,6 +214,17 @@ public sealed class ConntrackTable
         return false;
     }
 
+    /// <summary>
+    /// The entry's original and reply tuples (for the rules' --ctorig*/--ctrepl* matches). The tuple never changes
+    /// while the entry lives, so the result of a packet's own lookup is stable for that packet.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ReadTuples(int entry, out ConnTuple orig, out ConnTuple reply)
+    {
+        orig = Entries[entry].Orig;
+        orig.TryInvert(out reply);
+    }
+
     // ---------------------------------------------------------------- control plane (not the packet path)
 
     /// <summary>A consistent copy of every live entry (conntrack -L). Walks the whole array: control plane only.</summary>

@@ -196,8 +196,9 @@ public static class FrameBuilder
     /// <summary>Destination options header (type 60) of <paramref name="length8"/> × 8 bytes, filled with PadN.</summary>
     public static Ipv6Ext DestinationOptions(int length8 = 1) => new(60, OptionsHeader(length8));
 
-    /// <summary>Routing header (type 43), segment routing type 0-style with no addresses left: 8 bytes.</summary>
-    public static Ipv6Ext Routing() => new(43, [0, 0, 4, 0, 0, 0, 0, 0]);
+    /// <summary>Routing header (type 43), routing type 0 with no addresses and no segments left (so every node
+    /// skips it and the pseudo-header keeps the IPv6 destination): 8 bytes.</summary>
+    public static Ipv6Ext Routing() => new(43, [0, 0, 0, 0, 0, 0, 0, 0]);
 
     /// <summary>Fragment header (type 44); <paramref name="offset"/> in bytes (a multiple of 8).</summary>
     public static Ipv6Ext Fragment(int offset, bool more, uint id = 0x1234)
@@ -324,7 +325,7 @@ public static class FrameBuilder
         return b;
     }
 
-    /// <summary>A DCCP generic header with extended sequence numbers (16 bytes, data offset 4 words), type Request.</summary>
+    /// <summary>A DCCP generic header with extended sequence numbers (16 bytes, data offset 4 words), type Request; checksum not computed.</summary>
     public static byte[] Dccp(ushort srcPort, ushort dstPort, byte[]? payload = null)
     {
         payload ??= [];
