@@ -4,8 +4,11 @@ using Firewall.Integration.Tests.Lab;
 
 namespace Firewall.Integration.Tests.Differential;
 
-/// <summary>One scenario's capture: the NFLOG pcap, tcpdump's counters and, when known, how many packets it must hold.</summary>
-public sealed record ScenarioCapture(string PcapPath, CaptureStats Stats, int? ExpectedPackets);
+/// <summary>
+/// One scenario's capture: the NFLOG pcap, tcpdump's counters, the number of packets the kernel logged (the NFLOG
+/// rules' packet counters) and, for crafted scenarios, how many packets the driver says must cross the router.
+/// </summary>
+public sealed record ScenarioCapture(string PcapPath, CaptureStats Stats, long KernelLogged, int? ExpectedPackets);
 
 /// <summary>
 /// The differential lab, shared by all scenarios of a test run (xunit class fixture): a <see cref="RoutedTopology"/>
@@ -140,15 +143,34 @@ public sealed class DiffLab : IDisposable
         if (_current is null) throw new InvalidOperationException($"{nameof(Captured)} is only valid inside {nameof(Run)}.");
         if (_capture is not null) throw new InvalidOperationException("A scenario captures once.");
         string pcap = Path.Combine(OutputDirectory, _current + ".pcap");
+        foreach (var tool in new[] { NetLab.Iptables, NetLab.Ip6tables })
+            Lab.Run(Topology.Router, tool, "-Z", "FORWARD").ThrowIfFailed();
         using var capture = NflogCapture.Start(Lab, Topology.Router, NflogGroup, pcap);
         int? expected = traffic();
         Thread.Sleep(150); // NFLOG delivery to tcpdump (threshold 1: immediate, but let the socket drain)
-        _capture = new ScenarioCapture(pcap, capture.Stop(), expected);
+        var stats = capture.Stop();
+        _capture = new ScenarioCapture(pcap, stats, LoggedByRules(), expected);
         return _capture;
     }
 
     /// <inheritdoc cref="Captured(Func{int?})"/>
     public ScenarioCapture Captured(Action traffic) => Captured(() => { traffic(); return null; });
+
+    /// <summary>Packets the router's NFLOG rules logged since their counters were zeroed (IPv4 + IPv6).</summary>
+    private long LoggedByRules()
+    {
+        long sum = 0;
+        foreach (var tool in new[] { NetLab.Iptables, NetLab.Ip6tables })
+        {
+            var res = Lab.Run(Topology.Router, tool, "-L", "FORWARD", "-v", "-x", "-n").ThrowIfFailed();
+            foreach (var line in res.Stdout.Split('\n'))
+            {
+                var cols = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (cols.Length > 2 && cols[2] == "NFLOG") sum += long.Parse(cols[0], CultureInfo.InvariantCulture);
+            }
+        }
+        return sum;
+    }
 
     /// <summary>Runs a diff_scenarios.py function (pinned to CPU 0); returns the number of packets it says must cross the router.</summary>
     private int RunCrafted(string name)
@@ -182,10 +204,10 @@ public sealed class DiffLab : IDisposable
         return res;
     }
 
-    /// <summary>Waits until <paramref name="server"/> listens on <paramref name="port"/>; fails with its output if it died.</summary>
-    public void WaitForListener(string ns, int port, LabProcess server, bool udp = false)
+    /// <summary>Waits until <paramref name="server"/> listens on <paramref name="address"/>:<paramref name="port"/>; fails with its output if it did not.</summary>
+    public void WaitForListener(string ns, string address, int port, LabProcess server, bool udp = false)
     {
-        if (!Lab.WaitForListener(ns, port, udp, TimeSpan.FromSeconds(10)))
+        if (!Lab.WaitForListener(ns, port, udp, address, TimeSpan.FromSeconds(10)))
             throw new InvalidOperationException($"{server.CommandLine} is not listening on port {port}: {server.Stdout} {server.Stderr}");
     }
 

@@ -52,6 +52,12 @@ public sealed record DiffScenario(
             ["nf_conntrack_gre_timeout"] = (o, v) => o.Timeouts.Gre = v,
             ["nf_conntrack_gre_timeout_stream"] = (o, v) => o.Timeouts.GreStream = v,
             ["nf_conntrack_tcp_timeout_syn_sent"] = (o, v) => o.Timeouts.TcpSynSent = v,
+            ["nf_conntrack_tcp_timeout_syn_recv"] = (o, v) => o.Timeouts.TcpSynRecv = v,
+            ["nf_conntrack_tcp_timeout_established"] = (o, v) => o.Timeouts.TcpEstablished = v,
+            ["nf_conntrack_tcp_timeout_fin_wait"] = (o, v) => o.Timeouts.TcpFinWait = v,
+            ["nf_conntrack_tcp_timeout_close_wait"] = (o, v) => o.Timeouts.TcpCloseWait = v,
+            ["nf_conntrack_tcp_timeout_last_ack"] = (o, v) => o.Timeouts.TcpLastAck = v,
+            ["nf_conntrack_tcp_timeout_unacknowledged"] = (o, v) => o.Timeouts.TcpUnacknowledged = v,
             ["nf_conntrack_tcp_timeout_close"] = (o, v) => o.Timeouts.TcpClose = v,
             ["nf_conntrack_tcp_timeout_time_wait"] = (o, v) => o.Timeouts.TcpTimeWait = v,
         };

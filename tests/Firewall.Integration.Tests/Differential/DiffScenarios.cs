@@ -39,8 +39,15 @@ public static class DiffScenarios
         Crafted("tcp_be_liberal", "window violations with tcp_be_liberal=1", ("nf_conntrack_tcp_be_liberal", 1)),
         Crafted("tcp_fin_variants", "simultaneous close, FIN retransmission, data after FIN, SYN and challenge ACK in LAST_ACK"),
         Crafted("tcp_urgent_and_push", "URG, PSH, ECE, CWR on valid flag sets"),
+        Crafted("tcp_odd_segments", "SYN with data, wrong SYN-ACK ack, FIN/RST with data, SACK blocks, timestamps, no / huge window scaling"),
+        Crafted("tcp_resync", "restarted client: ignored SYN on an established tuple, SYN-ACK resynchronises"),
+        Crafted("timeouts_short", "every kind of entry expires with 2-s timeouts; a refreshed one survives",
+            ("nf_conntrack_tcp_timeout_syn_sent", 2), ("nf_conntrack_tcp_timeout_established", 2), ("nf_conntrack_tcp_timeout_close", 2),
+            ("nf_conntrack_tcp_timeout_time_wait", 2), ("nf_conntrack_icmp_timeout", 2), ("nf_conntrack_icmpv6_timeout", 2),
+            ("nf_conntrack_generic_timeout", 2), ("nf_conntrack_udp_timeout", 2)),
+        Crafted("tcp_handshake_anomalies", "SYN / SYN-ACK with new ISNs, wrong-direction packets in SYN_SENT / SYN_RECV, dup ACKs, server-side pick-up"),
         Crafted("tcp_v6", "IPv6 TCP: handshake, data, invalid flags, out of window, closed port, pick-up"),
-        Crafted("tcp_v6_extension_headers", "IPv6 TCP/UDP behind hop-by-hop and destination-options headers"),
+        Crafted("tcp_v6_extension_headers", "IPv6 TCP/UDP behind hop-by-hop, destination-options, routing headers; atomic fragment"),
         // ---- UDP, crafted
         Crafted("udp_request_reply", "UDP request/reply over IPv4 and IPv6, server speaks first"),
         Crafted("udp_unreplied_burst", "five unanswered datagrams, then an answer"),
@@ -59,6 +66,7 @@ public static class DiffScenarios
         Crafted("icmp_echo_loud", "echo requests answered by the server kernel"),
         Crafted("icmp_errors_related", "ICMP errors (3, 4, 5, 11, 12) quoting UDP, TCP and echo flows in both directions"),
         Crafted("icmp_errors_invalid", "errors about unknown flows, errors, wrong outer destination, short quotes, bad checksum"),
+        Crafted("icmp_errors_edge", "errors quoting IP options, fragments, reply-direction TCP / echo, generic, SCTP, IPv6 extension headers; third-party and wrong-destination ICMPv6"),
         Crafted("icmp_odd_types", "ICMP types 9, 10, 19, 30, 42, 255, truncated ICMP, bad checksum"),
         Crafted("icmp_wrong_family", "ICMP inside IPv6 and ICMPv6 inside IPv4"),
         Crafted("icmpv6_crafted", "ICMPv6 echo, unsolicited reply, node information, odd types, errors"),
@@ -75,6 +83,7 @@ public static class DiffScenarios
         Real("real_socat_tcp", "socat echo over TCP, client half-closes first (v4 and v6)", RealTraffic.SocatTcp),
         Real("real_socat_udp", "socat echo over UDP (v4 and v6)", RealTraffic.SocatUdp),
         Real("real_ping", "ping and ping -6, three echoes each", RealTraffic.Ping),
+        Real("real_http_lossy", "curl downloads over IPv4 and IPv6 while the client and server namespaces drop some segments and ACKs (retransmissions, SACK)", RealTraffic.LossyHttp),
         Real("real_closed_ports", "curl and socat to closed TCP and UDP ports (RST, port unreachable)", RealTraffic.ClosedPorts),
     ];
 

@@ -27,6 +27,8 @@ public sealed class DifferentialTests(DiffLab lab, ITestOutputHelper output) : I
         var problems = new List<string>();
         if (capture.Stats.DroppedByKernel != 0)
             problems.Add($"tcpdump reports {capture.Stats.DroppedByKernel} packets dropped by the kernel: the capture is incomplete ({capture.Stats.Report}).");
+        if (capture.KernelLogged != result.Packets.Count)
+            problems.Add($"the router's NFLOG rules logged {capture.KernelLogged} packets but the capture holds {result.Packets.Count}: NFLOG lost packets.");
         if (capture.Stats.Captured != result.Packets.Count)
             problems.Add($"tcpdump captured {capture.Stats.Captured} packets but the file holds {result.Packets.Count}.");
         if (capture.ExpectedPackets is int expected && expected != result.Packets.Count)

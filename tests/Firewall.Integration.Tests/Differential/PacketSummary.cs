@@ -7,7 +7,10 @@ namespace Firewall.Integration.Tests.Differential;
 /// <summary>One-line, tcpdump-like description of a parsed packet for disagreement reports.</summary>
 public static class PacketSummary
 {
-    public static string Describe(in ParsedPacket p)
+    public static string Describe(in ParsedPacket p) => Describe(in p, embedded: false);
+
+    /// <param name="embedded">A packet quoted in an ICMP error: only its tuple fields are decoded.</param>
+    private static string Describe(in ParsedPacket p, bool embedded)
     {
         if (!p.IsIp) return $"non-IP frame ({p.Error})";
         var sb = new StringBuilder();
@@ -16,11 +19,15 @@ public static class PacketSummary
         string Ep(string a, ushort port) => v6 ? $"[{a}]:{port}" : $"{a}:{port}";
         switch (p.Protocol)
         {
+            case IpProto.Tcp when p.Error == ParseError.None && embedded:
+                sb.Append(CultureInfo.InvariantCulture, $"TCP{(v6 ? "6" : "")} {Ep(src, p.SrcPort)} > {Ep(dst, p.DstPort)}");
+                break;
             case IpProto.Tcp when p.Error == ParseError.None:
                 sb.Append(CultureInfo.InvariantCulture, $"TCP{(v6 ? "6" : "")} {Ep(src, p.SrcPort)} > {Ep(dst, p.DstPort)} [{TcpFlagsText(p.TcpFlagBits)}] seq {p.Seq} ack {p.Ack} win {p.Window} len {p.PayloadLength}");
                 break;
             case IpProto.Udp or IpProto.UdpLite when p.Error == ParseError.None:
-                sb.Append(CultureInfo.InvariantCulture, $"{(p.Protocol == IpProto.Udp ? "UDP" : "UDPLITE")}{(v6 ? "6" : "")} {Ep(src, p.SrcPort)} > {Ep(dst, p.DstPort)} len {p.PayloadLength}");
+                sb.Append(CultureInfo.InvariantCulture, $"{(p.Protocol == IpProto.Udp ? "UDP" : "UDPLITE")}{(v6 ? "6" : "")} {Ep(src, p.SrcPort)} > {Ep(dst, p.DstPort)}");
+                if (!embedded) sb.Append(CultureInfo.InvariantCulture, $" len {p.PayloadLength}");
                 break;
             case IpProto.Sctp when p.Error == ParseError.None:
                 sb.Append(CultureInfo.InvariantCulture, $"SCTP{(v6 ? "6" : "")} {Ep(src, p.SrcPort)} > {Ep(dst, p.DstPort)}");
@@ -28,7 +35,7 @@ public static class PacketSummary
             case IpProto.Icmp or IpProto.Icmpv6 when p.Error == ParseError.None:
                 sb.Append(CultureInfo.InvariantCulture, $"{(p.Protocol == IpProto.Icmp ? "ICMP" : "ICMPv6")} {src} > {dst} type {p.IcmpType} code {p.IcmpCode} id {p.IcmpId}");
                 if (p.InnerL3Offset > 0 && PacketParser.ParseEmbedded(in p, out ParsedPacket inner) == ParseError.None)
-                    sb.Append(" quoting {").Append(Describe(in inner)).Append('}');
+                    sb.Append(" quoting {").Append(Describe(in inner, embedded: true)).Append('}');
                 break;
             default:
                 sb.Append(CultureInfo.InvariantCulture, $"IPv{p.IpVersion} proto {p.Protocol} {src} > {dst} len {p.L3Length}");

@@ -24,7 +24,7 @@ import sys
 import time
 
 from scapy.layers.inet import IP, TCP, UDP, ICMP, fragment
-from scapy.layers.inet6 import (IPv6, IPv6ExtHdrHopByHop, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
+from scapy.layers.inet6 import (IPv6, IPv6ExtHdrHopByHop, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrRouting,
                                 ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6DestUnreach, ICMPv6PacketTooBig,
                                 ICMPv6TimeExceeded, ICMPv6ND_NS, ICMPv6ND_RA, ICMPv6ND_Redirect,
                                 ICMPv6MLQuery, ICMPv6Unknown, fragment6)
@@ -115,11 +115,12 @@ class Lab:
 class Tcp:
     """One crafted TCP connection; tracks both sides' next sequence numbers."""
 
-    def __init__(self, lab, sport, dport, v6=False, cisn=1000000, sisn=5000000, wscale=7):
+    def __init__(self, lab, sport, dport, v6=False, cisn=1000000, sisn=5000000, wscale=7, swscale="same"):
         self.lab, self.sport, self.dport, self.v6 = lab, sport, dport, v6
         self.cisn, self.sisn = cisn, sisn
         self.cseq, self.sseq = cisn, sisn
-        self.wscale = wscale
+        self.cwscale = wscale
+        self.swscale = wscale if swscale == "same" else swscale
 
     def _seg(self, from_client, flags, data, seq, ack, win, opts, advance, loud):
         mine = self.cseq if from_client else self.sseq
@@ -131,7 +132,8 @@ class Tcp:
         if win is None:
             win = 64240 if "S" in flags else 502
         if opts is None and "S" in flags:
-            opts = [("MSS", 1460), ("SAckOK", b""), ("NOP", None), ("WScale", self.wscale)] if self.wscale is not None else [("MSS", 1460)]
+            ws = self.cwscale if from_client else self.swscale
+            opts = [("MSS", 1460), ("SAckOK", b""), ("NOP", None), ("WScale", ws)] if ws is not None else [("MSS", 1460)]
         sport, dport = (self.sport, self.dport) if from_client else (self.dport, self.sport)
         seg = TCP(sport=sport, dport=dport, flags=flags, seq=seq & 0xFFFFFFFF, ack=ack & 0xFFFFFFFF, window=win, options=opts or [])
         if data:
@@ -539,6 +541,180 @@ def tcp_urgent_and_push(lab):
 
 
 @scenario
+def tcp_odd_segments(lab):
+    """SYN with data, SYN-ACK with a wrong ACK, FIN and RST with data, SACK blocks, timestamps, one side without window scaling, window scale 15."""
+    t = Tcp(lab, 40231, 8021)
+    t.c("S", b"syn-data")
+    t.s("SA", ack=t.cseq + 1000, seq=t.sisn, advance=False)       # acknowledges more than the SYN carried
+    t.s("SA")
+    t.c("A")
+    t.c("PA", b"x" * 300)
+    t.s("A", ack=t.cseq - 300, opts=[("NOP", None), ("NOP", None), ("SAck", (t.cseq - 200, t.cseq))])   # SACK of sent data
+    t.s("A", ack=t.cseq - 300, opts=[("NOP", None), ("NOP", None), ("SAck", (t.cseq + 100, t.cseq + 5000))])  # SACK of unsent data
+    t.s("A")
+    t.c("FPA", b"bye with data")
+    t.s("RA", b"rst with data")
+    ts = Tcp(lab, 40232, 8021)
+    opts = [("NOP", None), ("NOP", None), ("Timestamp", (1000, 0))]
+    ts.c("S", opts=[("MSS", 1460), ("SAckOK", b""), ("Timestamp", (1000, 0)), ("NOP", None), ("WScale", 7)])
+    ts.s("SA", opts=[("MSS", 1460), ("SAckOK", b""), ("Timestamp", (5000, 1000)), ("NOP", None), ("WScale", 7)])
+    ts.c("A", opts=opts)
+    ts.c("PA", b"t" * 200, opts=opts)
+    ts.s("PA", b"u" * 200, opts=opts)
+    ts.c("A", opts=opts)
+    ns = Tcp(lab, 40233, 8021, wscale=7, swscale=None)            # server offers no window scaling: scaling off
+    ns.handshake()
+    ns.c("PA", b"n" * 1000)
+    ns.c("PA", b"n" * 1400, seq=ns.cseq + 64000, advance=False)
+    ns.s("A")
+    ns.c("PA", b"n" * 1400, seq=ns.cseq + 66000, advance=False)
+    big = Tcp(lab, 40234, 8021, wscale=15)                         # capped at 14
+    big.handshake()
+    big.c("PA", b"b" * 1000, seq=big.cseq + 5000000, advance=False)
+    big.c("PA", b"b" * 100)
+    big.s("A")
+
+
+@scenario
+def tcp_resync(lab):
+    """A client restarts with a new ISN on an established tuple; the server's SYN-ACK to it resynchronises conntrack."""
+    t = Tcp(lab, 40241, 8022)
+    t.handshake()
+    t.exchange(10)
+    t.c("S", seq=9000000, advance=False)                         # ignored, remembered
+    t.s("SA", seq=7000000, ack=9000001, advance=False)           # answers that SYN: resynchronise
+    t.c("A", seq=9000001, ack=7000001, advance=False)
+    t.c("PA", b"new life", seq=9000001, ack=7000001, advance=False)
+    t.s("A", seq=7000001, ack=9000009, advance=False)
+    t.s("PA", b"old life", seq=t.sseq, ack=t.cseq, advance=False)   # the old sequence space
+
+
+@scenario
+def timeouts_short(lab):
+    """All timeouts 2 s: entries of each kind expire; a refreshed one survives."""
+    a = Tcp(lab, 40251, 8023)
+    a.c("S")
+    b = Tcp(lab, 40252, 8023)
+    b.handshake()
+    b.exchange(10)
+    c = Tcp(lab, 40253, 8023)
+    c.handshake()
+    c.c("R", advance=False)
+    d = Tcp(lab, 40254, 8023)
+    d.handshake()
+    d.close_client_first()
+    lab.c(ICMP(type=8, id=0x7777))
+    lab.c(ICMPv6EchoRequest(id=0x7777), v6=True)
+    lab.c(Raw(b"g"), proto=253)
+    lab.c(UDP(sport=41251, dport=5451) / Raw(b"u"))
+    lab.s(UDP(sport=5451, dport=41251) / Raw(b"u"))
+    e = Tcp(lab, 40255, 8023)
+    e.handshake()
+    lab.wait(1.2)
+    e.exchange(5)
+    lab.wait(1.3)
+    a.s("SA")                                   # SYN_SENT entry expired
+    b.c("PA", b"late")                          # ESTABLISHED entry expired: pick-up
+    c.c("A")
+    d.c("A")
+    lab.s(ICMP(type=0, id=0x7777))
+    lab.s(ICMPv6EchoReply(id=0x7777), v6=True)
+    lab.s(Raw(b"g2"), proto=253)
+    lab.s(UDP(sport=5451, dport=41251) / Raw(b"u2"))
+    e.exchange(5)                               # refreshed at 1.2 s: still alive
+
+
+@scenario
+def tcp_handshake_anomalies(lab):
+    """SYN/SYN-ACK re-sent with new ISNs, wrong-direction packets during the handshake, dup ACKs, server-first pick-up."""
+    a = Tcp(lab, 40261, 8024)
+    a.c("S")
+    a.s("SA")
+    a.s("SA", seq=5500000, advance=False)           # SYN-ACK again with another ISN
+    a.c("A", ack=5500001, advance=False)
+    a.c("A")
+    b = Tcp(lab, 40262, 8024)
+    b.c("S")
+    b.c("S", seq=1200000, advance=False)            # SYN again with a later ISN
+    b.s("SA", ack=1200001, advance=False)
+    b.c("A", seq=1200001, advance=False)
+    c = Tcp(lab, 40263, 8024)
+    c.c("S")
+    c.c("A", ack=12345, advance=False)              # client ACK in SYN_SENT
+    c.s("FA", advance=False)                        # server FIN in SYN_SENT
+    c.s("A")                                        # server pure ACK in SYN_SENT
+    c.c("S", seq=c.cisn, advance=False)
+    d = Tcp(lab, 40264, 8024)
+    d.c("S")
+    d.s("SA")
+    d.s("PA", b"early")                             # server data before the handshake's ACK
+    d.c("A")
+    d.c("R", advance=False)                         # client RST in ESTABLISHED (exact)
+    e = Tcp(lab, 40265, 8024)
+    e.c("S")
+    e.s("SA")
+    e.c("R", advance=False)                         # client RST in SYN_RECV
+    e.c("S", seq=e.cisn + 50000, advance=False)
+    f = Tcp(lab, 40266, 8024)
+    f.handshake()
+    f.c("PA", b"d" * 100)
+    for _ in range(5):
+        f.s("A", ack=f.cseq - 100, advance=False)   # duplicate ACKs
+    f.c("PA", b"d" * 100, seq=f.cseq - 100, advance=False)   # retransmission
+    f.s("A")
+    g = Tcp(lab, 40267, 8024, cisn=3300000, sisn=4400000)
+    g.s("A")                                        # pick-up from the server side
+    g.c("PA", b"client speaks")
+    g.s("A")
+    g.s("FA")
+    g.c("FA")
+    g.s("A")
+
+
+@scenario
+def icmp_errors_edge(lab):
+    """ICMP errors quoting packets with IP options, fragments, extension headers, reply-direction packets, other protocols."""
+    # UDP flow; error quoting it with IP options in the inner header
+    lab.c(UDP(sport=41151, dport=5451) / Raw(b"x"))
+    from scapy.layers.inet import IPOption_NOP
+    inner = IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL - 1, options=[IPOption_NOP()] * 4) / UDP(sport=41151, dport=5451) / Raw(b"x")
+    lab.s(ICMP(type=3, code=3) / Raw(bytes(inner)))
+    # quoting a first fragment (MF set, offset 0) and a later fragment
+    first = IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL - 1, flags="MF", frag=0) / UDP(sport=41151, dport=5451, len=2000) / Raw(b"y" * 24)
+    lab.s(ICMP(type=11, code=1) / Raw(bytes(first)))
+    later = IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL - 1, flags=0, frag=185, proto=17) / Raw(b"z" * 24)
+    lab.s(ICMP(type=11, code=1) / Raw(bytes(later)))
+    # TCP handshake; errors about the SYN-ACK (reply direction) and about a RST
+    t = Tcp(lab, 40271, 8025)
+    t.c("S")
+    t.s("SA")
+    synack = IP(src=lab.S4, dst=lab.C4, ttl=SILENT_TTL - 1) / TCP(sport=8025, dport=40271, flags="SA", seq=t.sisn, ack=t.cisn + 1)
+    lab.c(ICMP(type=3, code=13) / Raw(bytes(synack)))
+    rst = IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL - 1) / TCP(sport=40271, dport=8025, flags="R", seq=t.cseq)
+    lab.s(ICMP(type=3, code=10) / Raw(bytes(rst)))
+    # echo reply quoted (reply direction of an echo flow)
+    lab.c(ICMP(type=8, id=0x6101, seq=1))
+    lab.s(ICMP(type=0, id=0x6101, seq=1))
+    reply = IP(src=lab.S4, dst=lab.C4, ttl=SILENT_TTL - 1) / ICMP(type=0, id=0x6101, seq=1)
+    lab.c(ICMP(type=3, code=1) / Raw(bytes(reply)))
+    # generic protocol 253 flow quoted
+    lab.c(Raw(b"gen"), proto=253)
+    gen = IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL - 1, proto=253) / Raw(b"gen")
+    lab.s(ICMP(type=3, code=2) / Raw(bytes(gen)))
+    # errors quoting an SCTP INIT and a UDP-Lite datagram that were tracked
+    lab.c(SCTP(sport=41152, dport=5452, tag=0) / SCTPChunkInit(init_tag=0x1234, a_rwnd=65535, n_out_streams=1, n_in_streams=1, init_tsn=1))
+    sctp_in = IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL - 1) / SCTP(sport=41152, dport=5452, tag=0) / SCTPChunkInit(init_tag=0x1234, a_rwnd=65535, n_out_streams=1, n_in_streams=1, init_tsn=1)
+    lab.s(ICMP(type=3, code=3) / Raw(bytes(sctp_in)[:28]))
+    # ICMPv6 error quoting a packet with a hop-by-hop header
+    lab.c(IPv6ExtHdrHopByHop() / UDP(sport=41153, dport=5453) / Raw(b"h"), v6=True)
+    inner6 = IPv6(src=lab.C6, dst=lab.S6, hlim=SILENT_TTL - 1) / IPv6ExtHdrHopByHop() / UDP(sport=41153, dport=5453) / Raw(b"h")
+    lab.s(ICMPv6DestUnreach(code=1) / Raw(bytes(inner6)), v6=True)
+    # ICMPv6 error from a third address, and one to the wrong destination
+    lab.from_server(IPv6(src="2001:db8:2::77", dst=lab.C6, hlim=SILENT_TTL) / ICMPv6TimeExceeded() / Raw(bytes(inner6)))
+    lab.from_server(IPv6(src=lab.S6, dst="2001:db8:1::99", hlim=SILENT_TTL) / ICMPv6DestUnreach(code=1) / Raw(bytes(inner6)))
+
+
+@scenario
 def tcp_v6(lab):
     """IPv6: handshake, data, close; invalid flags; closed-port SYN answered by the server kernel."""
     t = Tcp(lab, 40211, 8019, v6=True)
@@ -564,6 +740,9 @@ def tcp_v6_extension_headers(lab):
     lab.s(IPv6ExtHdrDestOpt() / TCP(sport=8020, dport=sport, flags="SA", seq=50, ack=11), v6=True)
     lab.c(IPv6ExtHdrHopByHop() / IPv6ExtHdrDestOpt() / TCP(sport=sport, dport=8020, flags="A", seq=11, ack=51), v6=True)
     lab.c(IPv6ExtHdrDestOpt() / UDP(sport=sport, dport=8020) / Raw(b"udp"), v6=True)
+    lab.c(IPv6ExtHdrRouting(addresses=[], segleft=0) / UDP(sport=sport + 1, dport=8020) / Raw(b"rh"), v6=True)
+    lab.c(IPv6ExtHdrFragment(offset=0, m=0, id=99) / UDP(sport=sport + 2, dport=8020) / Raw(b"atomic fragment"), v6=True)
+    lab.s(UDP(sport=8020, dport=sport + 2) / Raw(b"answer"), v6=True)
 
 
 # ================================================================ UDP
@@ -577,6 +756,10 @@ def udp_request_reply(lab):
             lab.s(UDP(sport=5301, dport=41001) / Raw(b"r%d" % i), v6=v6)
     lab.s(UDP(sport=5302, dport=41002) / Raw(b"server first"))
     lab.c(UDP(sport=41002, dport=5302) / Raw(b"client answers"))
+    lab.c(UDP(sport=0, dport=5303) / Raw(b"source port 0"))
+    lab.s(UDP(sport=5303, dport=0) / Raw(b"to port 0"))
+    lab.c(UDP(sport=41003, dport=0) / Raw(b"destination port 0"))
+    lab.c(UDP(sport=41004, dport=5304))         # empty payload
 
 
 @scenario
@@ -768,6 +951,8 @@ def icmp_errors_related(lab):
     ping = IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL - 1) / ICMP(type=8, id=0x6001, seq=1)
     lab.c(ICMP(type=8, id=0x6001, seq=1))
     lab.s(ICMP(type=3, code=1) / Raw(bytes(ping)))
+    # an error from a third address (a router on the way) is RELATED too: only the outer destination is checked
+    lab.from_server(IP(src="198.18.2.77", dst=lab.C4, ttl=SILENT_TTL) / ICMP(type=11) / Raw(bytes(orig)))
 
 
 @scenario
@@ -860,6 +1045,8 @@ def generic_protocols(lab):
         lab.c(Raw(b"experimental again"), v6=v6, **kw)
         lab.s(Raw(b"answer"), v6=v6, **kw)
         lab.c(Raw(b"after answer"), v6=v6, **kw)
+    lab.c(Raw(b""), v6=True, nh=59)                       # IPv6 "no next header"
+    lab.s(Raw(b""), v6=True, nh=59)
     lab.c(Raw(struct.pack("!II", 0x1000, 1) + b"esp payload"), proto=50)
     lab.s(Raw(struct.pack("!II", 0x2000, 1) + b"esp payload"), proto=50)
 

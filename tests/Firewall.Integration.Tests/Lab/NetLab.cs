@@ -236,13 +236,15 @@ public sealed class NetLab : IDisposable
         }
     }
 
-    /// <summary>Waits until something listens on <paramref name="port"/> (TCP or UDP) in <paramref name="ns"/>.</summary>
-    public bool WaitForListener(string ns, int port, bool udp = false, TimeSpan? timeout = null)
+    /// <summary>Waits until something listens on <paramref name="port"/> (TCP or UDP) in <paramref name="ns"/>, on <paramref name="address"/> when given.</summary>
+    public bool WaitForListener(string ns, int port, bool udp = false, string? address = null, TimeSpan? timeout = null)
     {
         string p = port.ToString(CultureInfo.InvariantCulture);
+        string[] filter = address is null ? ["sport", "=", ":" + p]
+            : ["src", (address.Contains(':') ? "[" + address + "]" : address) + ":" + p];
         return WaitUntil(() =>
         {
-            var r = Run(ns, "ss", "-Hn", udp ? "-ul" : "-tl", "sport", "=", ":" + p);
+            var r = Run(ns, "ss", ["-Hn", udp ? "-ul" : "-tl", .. filter]);
             return r.Succeeded && r.Stdout.Trim().Length > 0;
         }, timeout ?? TimeSpan.FromSeconds(10));
     }

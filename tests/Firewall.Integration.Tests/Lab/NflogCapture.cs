@@ -24,12 +24,17 @@ public sealed partial class NflogCapture : IDisposable
         File = file;
     }
 
+    /// <summary>Socket buffer asked of tcpdump (-B, KiB): a burst of full-size packets overflows the default
+    /// netlink buffer and NFLOG then loses packets without any counter showing it. Capped by net.core.rmem_max.</summary>
+    public const int BufferKiB = 4096;
+
     /// <summary>Starts tcpdump and waits until it is capturing.</summary>
     public static NflogCapture Start(NetLab lab, string ns, int group, string file)
     {
         NetLab.RequireTools("tcpdump");
         if (System.IO.File.Exists(file)) System.IO.File.Delete(file);
-        var p = lab.StartBackground(ns, "tcpdump", "-i", "nflog:" + group.ToString(CultureInfo.InvariantCulture), "-w", file, "-U", "-n", "-Z", "root");
+        var p = lab.StartBackground(ns, "tcpdump", "-i", "nflog:" + group.ToString(CultureInfo.InvariantCulture), "-w", file, "-U", "-n", "-Z", "root",
+            "-B", BufferKiB.ToString(CultureInfo.InvariantCulture));
         if (!p.WaitForOutput("listening on", TimeSpan.FromSeconds(10)))
         {
             p.Kill();
