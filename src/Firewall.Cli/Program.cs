@@ -1,10 +1,17 @@
+using System.CommandLine;
+using Firewall.Cli.Commands;
+
 namespace Firewall.Cli;
 
+/// <summary>fwctl: the control and analysis tool. Each command lives in Commands/ and is added here.</summary>
 public static class Program
 {
-    public static int Main(string[] args)
+    public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
+
+    public static RootCommand BuildRoot()
     {
-        Console.Error.WriteLine("fwctl: no commands yet");
-        return 2;
+        var root = new RootCommand("fwctl — control and analysis tool for firewall-daemon");
+        root.Subcommands.Add(ReplayCommand.Create());
+        return root;
     }
 }

@@ -18,6 +18,8 @@ public sealed class ConntrackTable
     /// <summary>Master entry of an EXPECTED connection, -1 otherwise (side array: 4 bytes per entry).</summary>
     internal readonly int[] MasterOf;
     internal readonly HashIndex Index;
+    /// <summary>Expectations created by the FTP/IRC/TFTP helpers (reference §8).</summary>
+    public readonly Expect.ExpectationTable Expectations;
     internal readonly ulong Seed;
     internal readonly int Capacity;
     private ConntrackSettings _settings;
@@ -45,6 +47,7 @@ public sealed class ConntrackTable
         Span<byte> seed = stackalloc byte[8];
         RandomNumberGenerator.Fill(seed);
         Seed = BitConverter.ToUInt64(seed);
+        Expectations = new Expect.ExpectationTable(settings.ExpectMax, Seed);
         for (int i = 0; i < Capacity; i++)
         {
             Entries[i].WheelNext = i + 1 < Capacity ? i + 1 : -1;
@@ -265,6 +268,9 @@ public sealed class ConntrackTable
         }
         return n;
     }
+
+    /// <summary>Live expectations (conntrack -L expect).</summary>
+    public List<Expect.ExpectationSnapshot> SnapshotExpectations(long nowNs) => Expectations.Snapshot(TimeMath.ToMs(nowNs), Entries);
 
     /// <summary>Removes every entry (conntrack -F).</summary>
     public int Flush(long nowNs) => Delete(nowNs, static _ => true);

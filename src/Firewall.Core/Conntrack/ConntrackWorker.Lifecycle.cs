@@ -23,7 +23,11 @@ public sealed partial class ConntrackWorker
         if (!_clockStarted) { _clockStarted = true; _now = now; _cursorTick = now >> TimingWheel.TickShift; }
         else if ((int)(now - _now) > 0) _now = now;
         if (Volatile.Read(ref _reclaimHead) >= 0) DrainReclaim();
-        if ((int)((_now >> TimingWheel.TickShift) - _cursorTick) > 0) AdvanceWheels();
+        if ((int)((_now >> TimingWheel.TickShift) - _cursorTick) > 0)
+        {
+            AdvanceWheels();
+            if (Id == 0) _t.Expectations.Expire(this, _now); // one worker sweeps expectations, once per tick
+        }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -147,6 +151,7 @@ public sealed partial class ConntrackWorker
         _t.Index.Remove(hr, HashIndex.MakeValue(hr, idx, 1));
         Interlocked.Decrement(ref _t.CountField);
         if (_t.EventsEnabled) Emit(CtEventType.Destroy, idx, now, showTimeout: !expired);
+        if ((st & (ushort)CtStatus.Helper) != 0) MasterDied(idx);
 
         int owner = e.Owner;
         if (owner == Id)
@@ -238,6 +243,16 @@ public sealed partial class ConntrackWorker
         }
         return false;
     }
+
+    /// <summary>
+    /// Creates an expectation on behalf of <paramref name="master"/>'s helper (reference §8.1), timed from this worker's clock.
+    /// </summary>
+    internal Expect.ExpectResult CreateExpectation(int master, in ConnTuple tuple, Expect.ExpectFlags flags, byte helperId,
+                                                   int maxPerMaster, uint timeoutMs, byte cls = 0)
+        => _t.Expectations.Create(this, in tuple, flags, master, helperId, cls, maxPerMaster, timeoutMs, _now);
+
+    /// <summary>A helper-assisted master is gone: its pending expectations go with it (children already created stay).</summary>
+    private void MasterDied(int idx) => _t.Expectations.RemoveForMaster(this, idx);
 
     // ================================================================= events
 

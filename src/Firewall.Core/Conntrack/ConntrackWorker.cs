@@ -69,6 +69,8 @@ public sealed partial class ConntrackWorker
             if (p.FragmentOffset != 0) return Invalid(ref r, InvalidReason.Fragment);
             verify = false; // a first fragment's L4 checksum covers bytes we do not have
         }
+        // IPv6 "no next header": the kernel's extension-header walk fails on it
+        if (p.Protocol == IpProto.Ipv6NoNext && p.IpVersion == 6) return Invalid(ref r, InvalidReason.Malformed);
         ushort zone = opt.Zone >= 0 ? (ushort)opt.Zone : s.DefaultZone;
 
         // ---- per-protocol validation before the lookup (the kernel's *_error handlers) ----
@@ -320,12 +322,28 @@ public sealed partial class ConntrackWorker
                 _ => s.GenericMs,
             };
         }
-        if (opt.HelperId != 0) status |= (ushort)CtStatus.Helper;
+        // an expectation turns this connection into a RELATED one (its helper template, if any, is then not applied)
+        CtState cls = CtState.New;
+        byte helperId = opt.HelperId;
+        if (_t.Expectations.Count > 0)
+        {
+            int master = _t.Expectations.Consume(this, in t, now, out _);
+            if (master >= 0)
+            {
+                status |= (ushort)CtStatus.Expected;
+                _t.MasterOf[idx] = master;
+                helperId = 0;
+                e.Misc = (byte)Id;
+                cls = CtState.Related;
+                Counters.ExpectNew++;
+            }
+        }
+        if (helperId != 0) status |= (ushort)CtStatus.Helper;
         e.Status = status;
         e.State = state;
         e.Deadline = timeout; // relative until confirmed: the timer starts at confirmation
 
-        r.State = CtState.New;
+        r.State = cls;
         r.Direction = CtDirection.Original;
         r.Entry = idx;
         r.IsNew = true;
@@ -334,7 +352,7 @@ public sealed partial class ConntrackWorker
         r.TcpState = proto == IpProto.Tcp ? (TcpState)state : TcpState.None;
         r.ProtoState = state;
         r.ExpiresInMs = 0;
-        r.HelperId = opt.HelperId;
+        r.HelperId = helperId;
         return r;
     }
 
@@ -449,7 +467,7 @@ public sealed partial class ConntrackWorker
     private TrackResult IcmpError(ref ParsedPacket p, ushort zone, uint now, ref TrackResult r)
     {
         if (p.InnerL3Offset <= 0) return Invalid(ref r, InvalidReason.IcmpErrorBadInner);
-        if (PacketParser.ParseEmbedded(p.Frame, p.InnerL3Offset, out ParsedPacket inner) != ParseError.None)
+        if (PacketParser.ParseEmbedded(in p, out ParsedPacket inner) != ParseError.None)
             return Invalid(ref r, InvalidReason.IcmpErrorBadInner);
         if (inner.IpVersion != p.IpVersion) return Invalid(ref r, InvalidReason.IcmpErrorBadInner);
         // an error quoting an error (or any non-invertible ICMP) cannot be inverted
