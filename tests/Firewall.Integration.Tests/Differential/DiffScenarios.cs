@@ -1,0 +1,95 @@
+using System.Globalization;
+using Firewall.Integration.Tests.Lab;
+
+namespace Firewall.Integration.Tests.Differential;
+
+/// <summary>The scenario catalogue. Crafted scenarios must match the functions in diff_scenarios.py (checked by a test).</summary>
+public static class DiffScenarios
+{
+    private static readonly IReadOnlyDictionary<string, int> Defaults = new Dictionary<string, int>();
+
+    private static DiffScenario Crafted(string name, string description, params (string Key, int Value)[] sysctls) =>
+        new(name, description, sysctls.ToDictionary(s => s.Key, s => s.Value));
+
+    private static DiffScenario Real(string name, string description, Func<DiffLab, ScenarioCapture> drive) =>
+        new(name, description, Defaults, drive);
+
+    public static readonly IReadOnlyList<DiffScenario> All =
+    [
+        // ---- TCP, crafted
+        Crafted("tcp_handshake_data_close", "handshake with options, data both ways, client closes first; sequence wrap; server closes first"),
+        Crafted("tcp_syn_closed_port", "SYN to a closed port, RST+ACK from the server kernel, SYN again"),
+        Crafted("tcp_syn_retransmit", "retransmitted SYN before and after the SYN-ACK, retransmitted SYN-ACK"),
+        Crafted("tcp_rst_answers_syn", "RST+ACK answering a SYN deletes the entry; challenge ACK in SYN_SENT then RST"),
+        Crafted("tcp_ack_pickup", "mid-stream pick-up from an ACK and from data (tcp_loose=1)"),
+        Crafted("tcp_ack_pickup_loose_off", "the same pick-up packets with tcp_loose=0", ("nf_conntrack_tcp_loose", 0)),
+        Crafted("tcp_invalid_flags_no_entry", "NULL, XMAS, SYN+FIN, FIN alone and other flag sets without an entry"),
+        Crafted("tcp_invalid_flags_established", "invalid flag sets on an established connection, SYN+ECE+CWR"),
+        Crafted("tcp_synack_without_syn", "SYN-ACK without an entry (both directions), then an ACK pick-up"),
+        Crafted("tcp_window_violations", "data far beyond the window, ACK for unsent data, old data, overshoot"),
+        Crafted("tcp_zero_window_and_probes", "zero window, window probes, keep-alives"),
+        Crafted("tcp_rst_variants", "RST exact / in window / beyond / below maxack / with ack 0 / in FIN_WAIT"),
+        Crafted("tcp_ignore_invalid_rst", "RST below maxack with tcp_ignore_invalid_rst=1", ("nf_conntrack_tcp_ignore_invalid_rst", 1)),
+        Crafted("tcp_syn_in_established", "SYN and SYN-ACK from either side in ESTABLISHED"),
+        Crafted("tcp_reuse_after_time_wait", "new SYN after TIME_WAIT, after an own RST, after the peer's RST; reply SYN in TIME_WAIT"),
+        Crafted("tcp_simultaneous_open", "both sides SYN, then both SYN-ACK"),
+        Crafted("tcp_bad_checksum", "TCP segments with wrong checksums (nf_conntrack_checksum=1)"),
+        Crafted("tcp_checksum_off", "the same with nf_conntrack_checksum=0", ("nf_conntrack_checksum", 0)),
+        Crafted("tcp_truncated_headers", "TCP header < 20 bytes, data offset beyond the segment or < 20"),
+        Crafted("tcp_be_liberal", "window violations with tcp_be_liberal=1", ("nf_conntrack_tcp_be_liberal", 1)),
+        Crafted("tcp_fin_variants", "simultaneous close, FIN retransmission, data after FIN, SYN and challenge ACK in LAST_ACK"),
+        Crafted("tcp_urgent_and_push", "URG, PSH, ECE, CWR on valid flag sets"),
+        Crafted("tcp_odd_segments", "SYN with data, wrong SYN-ACK ack, FIN/RST with data, SACK blocks, timestamps, no / huge window scaling"),
+        Crafted("tcp_resync", "restarted client: ignored SYN on an established tuple, SYN-ACK resynchronises"),
+        Crafted("timeouts_short", "every kind of entry expires with 2-s timeouts; a refreshed one survives",
+            ("nf_conntrack_tcp_timeout_syn_sent", 2), ("nf_conntrack_tcp_timeout_established", 2), ("nf_conntrack_tcp_timeout_close", 2),
+            ("nf_conntrack_tcp_timeout_time_wait", 2), ("nf_conntrack_icmp_timeout", 2), ("nf_conntrack_icmpv6_timeout", 2),
+            ("nf_conntrack_generic_timeout", 2), ("nf_conntrack_udp_timeout", 2)),
+        Crafted("tcp_handshake_anomalies", "SYN / SYN-ACK with new ISNs, wrong-direction packets in SYN_SENT / SYN_RECV, dup ACKs, server-side pick-up"),
+        Crafted("tcp_v6", "IPv6 TCP: handshake, data, invalid flags, out of window, closed port, pick-up"),
+        Crafted("tcp_v6_extension_headers", "IPv6 TCP/UDP behind hop-by-hop, destination-options, routing headers; atomic fragment"),
+        // ---- UDP, crafted
+        Crafted("udp_request_reply", "UDP request/reply over IPv4 and IPv6, server speaks first"),
+        Crafted("udp_unreplied_burst", "five unanswered datagrams, then an answer"),
+        Crafted("udp_stream_after_2s", "reply seen and a packet after > 2 s: stream timeout keeps the flow past udp_timeout",
+            ("nf_conntrack_udp_timeout", 3), ("nf_conntrack_udp_timeout_stream", 10)),
+        Crafted("udp_expiry", "flows expire after udp_timeout=3", ("nf_conntrack_udp_timeout", 3)),
+        Crafted("udp_checksums", "bad checksum, checksum 0, IPv6 variants"),
+        Crafted("udp_bad_lengths", "UDP length field too large, < 8, truncated header, shorter than the payload"),
+        Crafted("udp_fragmented", "IPv4 and IPv6 fragmented datagrams (reassembled by the router before conntrack)"),
+        Crafted("udp_closed_port_icmp_error", "UDP to a closed port: the server kernel's port unreachable is RELATED (v4, v6)"),
+        Crafted("udplite", "UDP-Lite coverage and checksum cases, RFC pseudo-header (136) and UDP's (17)"),
+        // ---- ICMP / ICMPv6, crafted
+        Crafted("icmp_echo", "echo request/reply, unanswered repeats, another code with the same id, server pings"),
+        Crafted("icmp_unsolicited_replies", "echo, timestamp, information and address-mask replies without a request"),
+        Crafted("icmp_timestamp_info_mask", "timestamp answered by the server kernel; information and address-mask request/reply"),
+        Crafted("icmp_echo_loud", "echo requests answered by the server kernel"),
+        Crafted("icmp_errors_related", "ICMP errors (3, 4, 5, 11, 12) quoting UDP, TCP and echo flows in both directions"),
+        Crafted("icmp_errors_invalid", "errors about unknown flows, errors, wrong outer destination, short quotes, bad checksum"),
+        Crafted("icmp_errors_edge", "errors quoting IP options, fragments, reply-direction TCP / echo, generic, SCTP, IPv6 extension headers; third-party and wrong-destination ICMPv6"),
+        Crafted("icmp_odd_types", "ICMP types 9, 10, 19, 30, 42, 255, truncated ICMP, bad checksum"),
+        Crafted("icmp_wrong_family", "ICMP inside IPv6 and ICMPv6 inside IPv4"),
+        Crafted("icmpv6_crafted", "ICMPv6 echo, unsolicited reply, node information, odd types, errors"),
+        Crafted("icmpv6_untracked", "forwarded neighbour discovery, MLD and redirect messages"),
+        Crafted("icmpv6_echo_loud", "ICMPv6 echo requests answered by the server kernel"),
+        // ---- other protocols, crafted
+        Crafted("generic_protocols", "protocol 253 (v4, v6) and ESP"),
+        Crafted("gre", "GRE version 0 (v4, v6, with key) and version 1 (PPTP call ids)"),
+        Crafted("sctp_association", "SCTP association setup, data, heartbeat, shutdown; wrong vtag; bad CRC"),
+        Crafted("ip_options_and_tos", "IPv4 options and TOS/ECN bits"),
+        // ---- real programs
+        Real("real_http_v4", "python3 -m http.server and curl over IPv4: small and 200 KB downloads, server closes first", lab => RealTraffic.Http(lab, v6: false)),
+        Real("real_http_v6", "python3 -m http.server and curl over IPv6", lab => RealTraffic.Http(lab, v6: true)),
+        Real("real_socat_tcp", "socat echo over TCP, client half-closes first (v4 and v6)", RealTraffic.SocatTcp),
+        Real("real_socat_udp", "socat echo over UDP (v4 and v6)", RealTraffic.SocatUdp),
+        Real("real_ping", "ping and ping -6, three echoes each", RealTraffic.Ping),
+        Real("real_http_lossy", "curl downloads over IPv4 and IPv6 while the client and server namespaces drop some segments and ACKs (retransmissions, SACK)", RealTraffic.LossyHttp),
+        Real("real_closed_ports", "curl and socat to closed TCP and UDP ports (RST, port unreachable)", RealTraffic.ClosedPorts),
+    ];
+
+    public static DiffScenario Get(string name) =>
+        All.FirstOrDefault(s => s.Name == name) ?? throw new ArgumentException($"No differential scenario named '{name}'.", nameof(name));
+
+    public static string Describe(DiffScenario s) =>
+        string.Create(CultureInfo.InvariantCulture, $"{s.Name} ({(s.IsCrafted ? "crafted" : "real programs")}, {DiffScenario.FormatSysctls(s.RouterSysctls)}): {s.Description}");
+}

@@ -1,0 +1,1119 @@
+#!/usr/bin/python3
+"""Crafted traffic for the conntrack differential test.
+
+Usage: /usr/bin/python3 diff_scenarios.py CONFIG_JSON SCENARIO
+       /usr/bin/python3 diff_scenarios.py --list
+
+Sends the packets of one scenario through the router of the lab, from the client and the server
+namespaces, with AF_PACKET sockets opened inside those namespaces (so the endpoints' own netfilter
+is bypassed). Packets are "silent" by default: their TTL / hop limit is chosen so that the endpoint
+namespaces drop them in raw PREROUTING, and the endpoint kernels never answer crafted traffic.
+`loud=True` packets use TTL 64 and reach the endpoint's stack, whose real answer (RST, ICMP error,
+echo reply...) then crosses the router too.
+
+Prints one JSON line on stdout at the end: {"sent": N, "expect": M}, where M is the number of
+packets that must cross the router's FORWARD chain (crafted packets plus the endpoint kernels'
+known answers).
+"""
+import ctypes
+import json
+import os
+import socket
+import struct
+import sys
+import time
+
+from scapy.layers.inet import IP, TCP, UDP, ICMP, fragment
+from scapy.layers.inet6 import (IPv6, IPv6ExtHdrHopByHop, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrRouting,
+                                ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6DestUnreach, ICMPv6PacketTooBig,
+                                ICMPv6TimeExceeded, ICMPv6ND_NS, ICMPv6ND_RA, ICMPv6ND_Redirect,
+                                ICMPv6MLQuery, ICMPv6Unknown, fragment6)
+from scapy.layers.l2 import Ether, GRE, GRE_PPTP
+from scapy.layers.sctp import (SCTP, SCTPChunkInit, SCTPChunkInitAck, SCTPChunkParamStateCookie,
+                               SCTPChunkCookieEcho, SCTPChunkCookieAck, SCTPChunkData, SCTPChunkSACK,
+                               SCTPChunkShutdown, SCTPChunkShutdownAck, SCTPChunkShutdownComplete,
+                               SCTPChunkHeartbeatReq)
+from scapy.packet import Raw
+
+CLONE_NEWNET = 0x40000000
+SILENT_TTL = 100  # endpoints drop TTL/hop limit 99 (= 100 after one router hop)
+GAP = 0.003        # pause between packets so each is fully processed before the next
+
+
+def open_l2(ns, ifname):
+    """An AF_PACKET socket bound to ifname inside network namespace ns."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    target = os.open("/run/netns/" + ns, os.O_RDONLY)
+    home = os.open("/proc/self/ns/net", os.O_RDONLY)
+    try:
+        if libc.setns(target, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns(%s) failed" % ns)
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        s.bind((ifname, 0))
+    finally:
+        if libc.setns(home, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns back failed")
+        os.close(target)
+        os.close(home)
+    return s
+
+
+class Lab:
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.C4, self.C4B, self.S4 = cfg["clientV4"], cfg["clientV4Alt"], cfg["serverV4"]
+        self.C6, self.S6 = cfg["clientV6"], cfg["serverV6"]
+        self.R4C, self.R6C = cfg["routerClientV4"], cfg["routerClientV6"]
+        self._c = open_l2(cfg["clientNs"], cfg["clientLink"])
+        self._s = open_l2(cfg["serverNs"], cfg["serverLink"])
+        self._c_eth = Ether(src=cfg["clientMac"], dst=cfg["routerClientMac"])
+        self._s_eth = Ether(src=cfg["serverMac"], dst=cfg["routerServerMac"])
+        self.sent = 0
+        self.answers = 0
+
+    # -- raw L3 sends -------------------------------------------------------------------------
+    def _send(self, sock, eth, l3, gap):
+        eth = eth.copy()
+        eth.type = 0x86DD if l3.version == 6 else 0x0800
+        sock.send(bytes(eth / l3))
+        self.sent += 1
+        time.sleep(gap)
+
+    def from_client(self, l3, gap=GAP):
+        self._send(self._c, self._c_eth, l3, gap)
+
+    def from_server(self, l3, gap=GAP):
+        self._send(self._s, self._s_eth, l3, gap)
+
+    # -- convenience: L4 over IPv4/IPv6 from either side ----------------------------------------
+    def ip_c(self, v6=False, loud=False, **kw):
+        ttl = 64 if loud else SILENT_TTL
+        return IPv6(src=self.C6, dst=self.S6, hlim=ttl, **kw) if v6 else IP(src=self.C4, dst=self.S4, ttl=ttl, **kw)
+
+    def ip_s(self, v6=False, loud=False, **kw):
+        ttl = 64 if loud else SILENT_TTL
+        return IPv6(src=self.S6, dst=self.C6, hlim=ttl, **kw) if v6 else IP(src=self.S4, dst=self.C4, ttl=ttl, **kw)
+
+    def c(self, l4, v6=False, loud=False, gap=GAP, **kw):
+        self.from_client(self.ip_c(v6, loud, **kw) / l4, gap)
+
+    def s(self, l4, v6=False, loud=False, gap=GAP, **kw):
+        self.from_server(self.ip_s(v6, loud, **kw) / l4, gap)
+
+    def merged(self, fragments):
+        """Declares that `fragments` packets just sent reach FORWARD as one reassembled packet."""
+        self.answers -= fragments - 1
+
+    def expect_answers(self, n):
+        """Declares n packets the endpoint kernels send in answer (they cross the router too)."""
+        self.answers += n
+
+    def wait(self, seconds):
+        time.sleep(seconds)
+
+
+class Tcp:
+    """One crafted TCP connection; tracks both sides' next sequence numbers."""
+
+    def __init__(self, lab, sport, dport, v6=False, cisn=1000000, sisn=5000000, wscale=7, swscale="same"):
+        self.lab, self.sport, self.dport, self.v6 = lab, sport, dport, v6
+        self.cisn, self.sisn = cisn, sisn
+        self.cseq, self.sseq = cisn, sisn
+        self.cwscale = wscale
+        self.swscale = wscale if swscale == "same" else swscale
+
+    def _seg(self, from_client, flags, data, seq, ack, win, opts, advance, loud):
+        mine = self.cseq if from_client else self.sseq
+        peer = self.sseq if from_client else self.cseq
+        if seq is None:
+            seq = mine
+        if ack is None:
+            ack = peer if "A" in flags else 0
+        if win is None:
+            win = 64240 if "S" in flags else 502
+        if opts is None and "S" in flags:
+            ws = self.cwscale if from_client else self.swscale
+            opts = [("MSS", 1460), ("SAckOK", b""), ("NOP", None), ("WScale", ws)] if ws is not None else [("MSS", 1460)]
+        sport, dport = (self.sport, self.dport) if from_client else (self.dport, self.sport)
+        seg = TCP(sport=sport, dport=dport, flags=flags, seq=seq & 0xFFFFFFFF, ack=ack & 0xFFFFFFFF, window=win, options=opts or [])
+        if data:
+            seg = seg / Raw(data)
+        if advance:
+            nxt = seq + len(data) + (1 if "S" in flags else 0) + (1 if "F" in flags else 0)
+            if from_client:
+                self.cseq = max(self.cseq, nxt)
+            else:
+                self.sseq = max(self.sseq, nxt)
+        if from_client:
+            self.lab.c(seg, v6=self.v6, loud=loud)
+        else:
+            self.lab.s(seg, v6=self.v6, loud=loud)
+
+    def c(self, flags, data=b"", seq=None, ack=None, win=None, opts=None, advance=True, loud=False):
+        self._seg(True, flags, data, seq, ack, win, opts, advance, loud)
+
+    def s(self, flags, data=b"", seq=None, ack=None, win=None, opts=None, advance=True, loud=False):
+        self._seg(False, flags, data, seq, ack, win, opts, advance, loud)
+
+    def handshake(self):
+        self.c("S")
+        self.s("SA")
+        self.c("A")
+
+    def exchange(self, n=100):
+        self.c("PA", b"q" * n)
+        self.s("PA", b"r" * (2 * n))
+        self.c("A")
+
+    def close_client_first(self):
+        self.c("FA")
+        self.s("A")
+        self.s("FA")
+        self.c("A")
+
+    def close_server_first(self):
+        self.s("FA")
+        self.c("A")
+        self.c("FA")
+        self.s("A")
+
+
+def inet_checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def pseudo_v4(src, dst, proto, length):
+    return socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, proto, length)
+
+
+def pseudo_v6(src, dst, proto, length):
+    return socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(socket.AF_INET6, dst) + struct.pack("!I3xB", length, proto)
+
+
+def send_udplite(lab, from_client, sport, dport, payload, coverage=0, checksum=None, v6=False, pseudo_proto=136):
+    """A UDP-Lite datagram (protocol 136) with the checksum over `coverage` bytes (0 = all), computed with
+    `pseudo_proto` in the pseudo-header (RFC 3828 says 136)."""
+    length = 8 + len(payload)
+    hdr = struct.pack("!HHHH", sport, dport, coverage, 0)
+    body = hdr + payload
+    src, dst = (lab.C6 if from_client else lab.S6, lab.S6 if from_client else lab.C6) if v6 else \
+        (lab.C4 if from_client else lab.S4, lab.S4 if from_client else lab.C4)
+    if checksum is None:
+        covered = body if coverage == 0 else body[:coverage]
+        ph = pseudo_v6(src, dst, pseudo_proto, length) if v6 else pseudo_v4(src, dst, pseudo_proto, length)
+        checksum = inet_checksum(ph + covered) or 0xFFFF
+    body = struct.pack("!HHHH", sport, dport, coverage, checksum) + payload
+    ip = (lab.ip_c if from_client else lab.ip_s)(v6, nh=136) if v6 else (lab.ip_c if from_client else lab.ip_s)(v6, proto=136)
+    (lab.from_client if from_client else lab.from_server)(ip / Raw(body))
+
+
+SCENARIOS = {}
+
+
+def scenario(fn):
+    SCENARIOS[fn.__name__] = fn
+    return fn
+
+
+# ================================================================ TCP
+
+@scenario
+def tcp_handshake_data_close(lab):
+    """Crafted connection with options: handshake, data both ways, client closes first, late ACK in TIME_WAIT."""
+    t = Tcp(lab, 40001, 8001)
+    t.handshake()
+    t.exchange(100)
+    t.exchange(600)
+    t.close_client_first()
+    t.c("A")  # duplicate last ACK in TIME_WAIT
+    t2 = Tcp(lab, 40002, 8001, cisn=0xFFFFFF00, sisn=0xFFFFFFF0)  # sequence numbers wrap during the exchange
+    t2.handshake()
+    t2.exchange(300)
+    t2.close_server_first()
+
+
+@scenario
+def tcp_syn_closed_port(lab):
+    """A real SYN to a port nobody listens on: the server kernel answers RST+ACK; a second SYN after that."""
+    t = Tcp(lab, 40011, 9)
+    t.c("S", loud=True)
+    lab.expect_answers(1)
+    lab.wait(0.05)
+    t2 = Tcp(lab, 40011, 9, cisn=2000000)
+    t2.c("S", loud=True)
+    lab.expect_answers(1)
+    lab.wait(0.05)
+
+
+@scenario
+def tcp_syn_retransmit(lab):
+    """SYN, retransmitted SYN, SYN-ACK, retransmitted SYN after the SYN-ACK, retransmitted SYN-ACK, ACK, data."""
+    t = Tcp(lab, 40021, 8002)
+    t.c("S")
+    t.c("S", seq=t.cisn, advance=False)
+    t.s("SA")
+    t.c("S", seq=t.cisn, advance=False)
+    t.s("SA", seq=t.sisn, advance=False)
+    t.c("A")
+    t.exchange(50)
+    t.close_client_first()
+
+
+@scenario
+def tcp_rst_answers_syn(lab):
+    """SYN answered by a crafted RST+ACK (entry deleted), then the SYN again, then a challenge ACK and a RST (scenario rows 16, 17)."""
+    t = Tcp(lab, 40031, 8003)
+    t.c("S")
+    t.s("RA", seq=0, ack=t.cseq)
+    t.c("S", seq=t.cisn, advance=False)
+    t.s("A", seq=t.sisn, ack=0x12345678, advance=False)   # challenge ACK while SYN_SENT
+    t.c("R", seq=0x12345678, ack=0, advance=False)
+    t.c("S", seq=t.cisn + 100000, advance=False)
+
+
+@scenario
+def tcp_ack_pickup(lab):
+    """Mid-stream pick-up (tcp_loose=1): ACK without an entry, data both ways, close."""
+    t = Tcp(lab, 40041, 8004, cisn=7000000, sisn=9000000)
+    t.c("A")
+    t.s("A")
+    t.c("PA", b"x" * 200)
+    t.s("PA", b"y" * 400)
+    t.c("A")
+    t.close_client_first()
+    t2 = Tcp(lab, 40042, 8004)
+    t2.c("PA", b"z" * 10)   # data without an entry
+    t2.s("A")
+    t2.c("A")
+
+
+@scenario
+def tcp_ack_pickup_loose_off(lab):
+    """tcp_loose=0: the same pick-up packets are INVALID, a SYN still works."""
+    t = Tcp(lab, 40051, 8005, cisn=7000000, sisn=9000000)
+    t.c("A")
+    t.s("A")
+    t.c("PA", b"x" * 20)
+    t2 = Tcp(lab, 40052, 8005)
+    t2.handshake()
+    t2.exchange(10)
+
+
+@scenario
+def tcp_invalid_flags_no_entry(lab):
+    """Flag combinations outside the valid list, and valid-but-not-creating kinds, with no entry."""
+    port = 40060
+    for flags in ["", "FPU", "FS", "F", "SR", "U", "FU", "SAU", "RF", "RU", "FSRPAUEC", "R", "RA", "SA", "FA"]:
+        port += 1
+        Tcp(lab, port, 8006).c(flags)
+
+
+@scenario
+def tcp_invalid_flags_established(lab):
+    """Invalid flag combinations on an established connection, then normal traffic continues."""
+    t = Tcp(lab, 40081, 8007)
+    t.handshake()
+    t.exchange(10)
+    for flags in ["", "FPU", "FS", "F", "SR", "U"]:
+        t.c(flags, advance=False)
+        t.s(flags, advance=False)
+    t.exchange(10)
+    t.c("SEC", seq=t.cisn + 5, advance=False)  # SYN+ECE+CWR in ESTABLISHED (ignored)
+    t.close_server_first()
+
+
+@scenario
+def tcp_synack_without_syn(lab):
+    """SYN-ACK with no entry (both directions), then an ACK-pickup of the same ports."""
+    t = Tcp(lab, 40091, 8008)
+    t.s("SA")
+    t.c("SA")
+    t.c("A")
+
+
+@scenario
+def tcp_window_violations(lab):
+    """After a handshake with window scale 7: data far beyond the window, ACK for unsent data, old data, slight overshoot."""
+    t = Tcp(lab, 40101, 8009)
+    t.handshake()
+    t.exchange(100)
+    t.c("PA", b"a" * 100, seq=t.cseq + 10000000, advance=False)     # 10 MB ahead: INVALID
+    t.c("A", ack=t.sseq + 500000, advance=False)                      # ACK for 500 KB never sent: INVALID
+    t.c("PA", b"b" * 100, seq=t.cseq - 200000, advance=False)       # 200 KB behind: ignored
+    t.s("PA", b"c" * 100, seq=t.sseq + 10000000, advance=False)
+    t.s("A", ack=t.cseq + 500000, advance=False)
+    t.c("PA", b"d" * 1000)
+    t.s("A")
+    t.c("PA", b"e" * 1400, seq=t.cseq + 64000, advance=False)       # just past the window right edge
+    t.c("A", ack=t.sseq - 70000, advance=False)                       # ACK far below (ignored)
+    t.exchange(10)
+
+
+@scenario
+def tcp_zero_window_and_probes(lab):
+    """Receiver advertises window 0; sender probes; window reopens; keep-alives."""
+    t = Tcp(lab, 40111, 8010)
+    t.handshake()
+    t.c("PA", b"x" * 500)
+    t.s("A", win=0)
+    t.c("A", b"y", advance=False)               # zero-window probe (1 byte)
+    t.s("A", win=0)
+    t.s("A", win=502)
+    t.c("PA", b"z" * 500)
+    t.s("A")
+    t.c("A", seq=t.cseq - 1, advance=False)     # keep-alive
+    t.s("A")
+    t.c("A", b"k", seq=t.cseq - 1, advance=False)
+    t.s("A")
+
+
+@scenario
+def tcp_rst_variants(lab):
+    """RST with the exact sequence, in the window but not exact, far beyond, below maxack; RST+ACK from the server."""
+    a = Tcp(lab, 40121, 8011)
+    a.handshake()
+    a.exchange(100)
+    a.c("R", advance=False)                            # exact: CLOSE
+    a.c("A")
+    b = Tcp(lab, 40122, 8011)
+    b.handshake()
+    b.exchange(100)
+    b.c("R", seq=b.cseq + 1000, advance=False)         # in window, not exact
+    b.s("A")                                           # challenge ACK
+    b.c("PA", b"after", advance=True)
+    b.s("A")
+    c = Tcp(lab, 40123, 8011)
+    c.handshake()
+    c.exchange(100)
+    c.c("R", seq=c.cseq + 300000000, advance=False)    # far beyond
+    c.s("R", seq=c.sseq - 50, advance=False)           # below the peer's maxack
+    c.s("RA", advance=False)                           # exact, from the server
+    c.c("A")
+    d = Tcp(lab, 40124, 8011)
+    d.handshake()
+    d.s("RA", ack=0, advance=False)                    # RST+ACK with ack 0
+    e = Tcp(lab, 40125, 8011)
+    e.handshake()
+    e.c("FA")
+    e.s("R", seq=e.sseq + 5000, advance=False)         # RST while FIN_WAIT: accepted without checks
+    e.c("A")
+
+
+@scenario
+def tcp_ignore_invalid_rst(lab):
+    """nf_conntrack_tcp_ignore_invalid_rst=1: a RST below the peer's maxack is not INVALID."""
+    c = Tcp(lab, 40131, 8012)
+    c.handshake()
+    c.exchange(100)
+    c.s("R", seq=c.sseq - 50, advance=False)
+    c.c("PA", b"more")
+    c.s("R", advance=False)
+
+
+@scenario
+def tcp_syn_in_established(lab):
+    """SYN and SYN-ACK in the wrong places of an established connection (scenario rows 10-12)."""
+    t = Tcp(lab, 40141, 8013)
+    t.handshake()
+    t.exchange(10)
+    t.c("S", seq=t.cseq + 777777, advance=False)   # original-direction SYN, new ISN: ignored
+    t.s("A")                                      # challenge ACK
+    t.s("S", seq=t.sseq + 4444, advance=False)     # reply-direction SYN: INVALID
+    t.c("SA", advance=False)                       # original-direction SYN-ACK: INVALID
+    t.s("SA", seq=t.sisn, advance=False)           # reply-direction SYN-ACK: ignored
+    t.exchange(10)
+    t.close_client_first()
+
+
+@scenario
+def tcp_reuse_after_time_wait(lab):
+    """A full close then a new SYN on the same ports (TIME_WAIT reuse), and reuse after a RST (CLOSE)."""
+    t = Tcp(lab, 40151, 8014)
+    t.handshake()
+    t.exchange(10)
+    t.close_client_first()
+    t2 = Tcp(lab, 40151, 8014, cisn=3000000, sisn=6000000)
+    t2.handshake()
+    t2.exchange(10)
+    t2.c("R", advance=False)
+    t3 = Tcp(lab, 40151, 8014, cisn=4000000, sisn=8000000)
+    t3.handshake()
+    t3.s("R", advance=False)
+    t3.c("S", seq=4500000, advance=False)         # SYN after the *other* side's RST: ignored, not a reopen
+    t4 = Tcp(lab, 40152, 8014)
+    t4.handshake()
+    t4.close_server_first()
+    t4.s("S", seq=9000000, advance=False)         # reply-direction SYN in TIME_WAIT
+
+
+@scenario
+def tcp_simultaneous_open(lab):
+    """Both sides send SYN, then SYN-ACKs, then ACKs."""
+    t = Tcp(lab, 40161, 40162)
+    t.c("S")
+    t.s("S")
+    t.c("SA", seq=t.cisn, advance=False)
+    t.s("SA", seq=t.sisn, advance=False)
+    t.c("A")
+    t.s("A")
+    t.exchange(20)
+    t.close_client_first()
+
+
+@scenario
+def tcp_bad_checksum(lab):
+    """TCP with a wrong checksum (INVALID at PREROUTING), then the correct one."""
+    lab.c(TCP(sport=40171, dport=8015, flags="S", seq=1, chksum=0x1234))
+    lab.c(TCP(sport=40171, dport=8015, flags="S", seq=1))
+    lab.s(TCP(sport=8015, dport=40171, flags="SA", seq=99, ack=2, chksum=0xBEEF))
+    lab.s(TCP(sport=8015, dport=40171, flags="SA", seq=99, ack=2))
+    lab.c(TCP(sport=40171, dport=8015, flags="A", seq=2, ack=100, chksum=1))
+    lab.c(TCP(sport=40171, dport=8015, flags="A", seq=2, ack=100))
+
+
+@scenario
+def tcp_checksum_off(lab):
+    """nf_conntrack_checksum=0: the same bad checksums are not checked."""
+    tcp_bad_checksum(lab)
+    lab.c(UDP(sport=40172, dport=8015, chksum=0x4321) / Raw(b"udp"))
+
+
+@scenario
+def tcp_truncated_headers(lab):
+    """TCP headers shorter than 20 bytes or with a data offset beyond the segment."""
+    hdr = bytes(TCP(sport=40181, dport=8016, flags="S", seq=1))
+    lab.from_client(IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL, proto=6) / Raw(hdr[:12]))
+    bad_off = bytearray(hdr)
+    bad_off[12] = 0xF0  # data offset 60 bytes, segment has 20
+    lab.from_client(IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL, proto=6) / Raw(bytes(bad_off)))
+    small_off = bytearray(hdr)
+    small_off[12] = 0x40  # data offset 16 bytes
+    lab.from_client(IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL, proto=6) / Raw(bytes(small_off)))
+    lab.c(TCP(sport=40181, dport=8016, flags="S", seq=1))
+
+
+@scenario
+def tcp_be_liberal(lab):
+    """nf_conntrack_tcp_be_liberal=1: out-of-window data and ACKs are accepted."""
+    tcp_window_violations(lab)
+
+
+@scenario
+def tcp_fin_variants(lab):
+    """Both sides FIN at once, FIN retransmissions, data after FIN, ACK in LAST_ACK, SYN in LAST_ACK."""
+    t = Tcp(lab, 40191, 8017)
+    t.handshake()
+    t.exchange(10)
+    t.c("FA")
+    t.s("FA")
+    t.c("FA", seq=t.cseq - 1, advance=False)   # retransmitted FIN
+    t.c("A")
+    t.s("A")
+    u = Tcp(lab, 40192, 8017)
+    u.handshake()
+    u.c("FA")
+    u.s("PA", b"late data")
+    u.c("A")
+    u.s("FA")
+    u.c("S", seq=u.cseq + 100000, advance=False)   # SYN in LAST_ACK: ignored, challenge ACK expected
+    u.s("A")                                        # the challenge ACK
+    u.c("A")
+
+
+@scenario
+def tcp_urgent_and_push(lab):
+    """URG and PSH/ECE/CWR flags on valid kinds."""
+    t = Tcp(lab, 40201, 8018)
+    t.c("SEC")
+    t.s("SAE")
+    t.c("A")
+    t.c("PAU", b"urgent")
+    t.s("AU")
+    t.c("PAC", b"cwr")
+    t.s("FAU")
+    t.c("FAU")
+    t.s("A")
+
+
+@scenario
+def tcp_odd_segments(lab):
+    """SYN with data, SYN-ACK with a wrong ACK, FIN and RST with data, SACK blocks, timestamps, one side without window scaling, window scale 15."""
+    t = Tcp(lab, 40231, 8021)
+    t.c("S", b"syn-data")
+    t.s("SA", ack=t.cseq + 1000, seq=t.sisn, advance=False)       # acknowledges more than the SYN carried
+    t.s("SA")
+    t.c("A")
+    t.c("PA", b"x" * 300)
+    t.s("A", ack=t.cseq - 300, opts=[("NOP", None), ("NOP", None), ("SAck", (t.cseq - 200, t.cseq))])   # SACK of sent data
+    t.s("A", ack=t.cseq - 300, opts=[("NOP", None), ("NOP", None), ("SAck", (t.cseq + 100, t.cseq + 5000))])  # SACK of unsent data
+    t.s("A")
+    t.c("FPA", b"bye with data")
+    t.s("RA", b"rst with data")
+    ts = Tcp(lab, 40232, 8021)
+    opts = [("NOP", None), ("NOP", None), ("Timestamp", (1000, 0))]
+    ts.c("S", opts=[("MSS", 1460), ("SAckOK", b""), ("Timestamp", (1000, 0)), ("NOP", None), ("WScale", 7)])
+    ts.s("SA", opts=[("MSS", 1460), ("SAckOK", b""), ("Timestamp", (5000, 1000)), ("NOP", None), ("WScale", 7)])
+    ts.c("A", opts=opts)
+    ts.c("PA", b"t" * 200, opts=opts)
+    ts.s("PA", b"u" * 200, opts=opts)
+    ts.c("A", opts=opts)
+    ns = Tcp(lab, 40233, 8021, wscale=7, swscale=None)            # server offers no window scaling: scaling off
+    ns.handshake()
+    ns.c("PA", b"n" * 1000)
+    ns.c("PA", b"n" * 1400, seq=ns.cseq + 64000, advance=False)
+    ns.s("A")
+    ns.c("PA", b"n" * 1400, seq=ns.cseq + 66000, advance=False)
+    big = Tcp(lab, 40234, 8021, wscale=15)                         # capped at 14
+    big.handshake()
+    big.c("PA", b"b" * 1000, seq=big.cseq + 5000000, advance=False)
+    big.c("PA", b"b" * 100)
+    big.s("A")
+
+
+@scenario
+def tcp_resync(lab):
+    """A client restarts with a new ISN on an established tuple; the server's SYN-ACK to it resynchronises conntrack."""
+    t = Tcp(lab, 40241, 8022)
+    t.handshake()
+    t.exchange(10)
+    t.c("S", seq=9000000, advance=False)                         # ignored, remembered
+    t.s("SA", seq=7000000, ack=9000001, advance=False)           # answers that SYN: resynchronise
+    t.c("A", seq=9000001, ack=7000001, advance=False)
+    t.c("PA", b"new life", seq=9000001, ack=7000001, advance=False)
+    t.s("A", seq=7000001, ack=9000009, advance=False)
+    t.s("PA", b"old life", seq=t.sseq, ack=t.cseq, advance=False)   # the old sequence space
+
+
+@scenario
+def timeouts_short(lab):
+    """All timeouts 2 s: entries of each kind expire; a refreshed one survives."""
+    a = Tcp(lab, 40251, 8023)
+    a.c("S")
+    b = Tcp(lab, 40252, 8023)
+    b.handshake()
+    b.exchange(10)
+    c = Tcp(lab, 40253, 8023)
+    c.handshake()
+    c.c("R", advance=False)
+    d = Tcp(lab, 40254, 8023)
+    d.handshake()
+    d.close_client_first()
+    lab.c(ICMP(type=8, id=0x7777))
+    lab.c(ICMPv6EchoRequest(id=0x7777), v6=True)
+    lab.c(Raw(b"g"), proto=253)
+    lab.c(UDP(sport=41251, dport=5451) / Raw(b"u"))
+    lab.s(UDP(sport=5451, dport=41251) / Raw(b"u"))
+    e = Tcp(lab, 40255, 8023)
+    e.handshake()
+    lab.wait(1.2)
+    e.exchange(5)
+    lab.wait(1.3)
+    a.s("SA")                                   # SYN_SENT entry expired
+    b.c("PA", b"late")                          # ESTABLISHED entry expired: pick-up
+    c.c("A")
+    d.c("A")
+    lab.s(ICMP(type=0, id=0x7777))
+    lab.s(ICMPv6EchoReply(id=0x7777), v6=True)
+    lab.s(Raw(b"g2"), proto=253)
+    lab.s(UDP(sport=5451, dport=41251) / Raw(b"u2"))
+    e.exchange(5)                               # refreshed at 1.2 s: still alive
+
+
+@scenario
+def tcp_handshake_anomalies(lab):
+    """SYN/SYN-ACK re-sent with new ISNs, wrong-direction packets during the handshake, dup ACKs, server-first pick-up."""
+    a = Tcp(lab, 40261, 8024)
+    a.c("S")
+    a.s("SA")
+    a.s("SA", seq=5500000, advance=False)           # SYN-ACK again with another ISN
+    a.c("A", ack=5500001, advance=False)
+    a.c("A")
+    b = Tcp(lab, 40262, 8024)
+    b.c("S")
+    b.c("S", seq=1200000, advance=False)            # SYN again with a later ISN
+    b.s("SA", ack=1200001, advance=False)
+    b.c("A", seq=1200001, advance=False)
+    c = Tcp(lab, 40263, 8024)
+    c.c("S")
+    c.c("A", ack=12345, advance=False)              # client ACK in SYN_SENT
+    c.s("FA", advance=False)                        # server FIN in SYN_SENT
+    c.s("A")                                        # server pure ACK in SYN_SENT
+    c.c("S", seq=c.cisn, advance=False)
+    d = Tcp(lab, 40264, 8024)
+    d.c("S")
+    d.s("SA")
+    d.s("PA", b"early")                             # server data before the handshake's ACK
+    d.c("A")
+    d.c("R", advance=False)                         # client RST in ESTABLISHED (exact)
+    e = Tcp(lab, 40265, 8024)
+    e.c("S")
+    e.s("SA")
+    e.c("R", advance=False)                         # client RST in SYN_RECV
+    e.c("S", seq=e.cisn + 50000, advance=False)
+    f = Tcp(lab, 40266, 8024)
+    f.handshake()
+    f.c("PA", b"d" * 100)
+    for _ in range(5):
+        f.s("A", ack=f.cseq - 100, advance=False)   # duplicate ACKs
+    f.c("PA", b"d" * 100, seq=f.cseq - 100, advance=False)   # retransmission
+    f.s("A")
+    g = Tcp(lab, 40267, 8024, cisn=3300000, sisn=4400000)
+    g.s("A")                                        # pick-up from the server side
+    g.c("PA", b"client speaks")
+    g.s("A")
+    g.s("FA")
+    g.c("FA")
+    g.s("A")
+
+
+@scenario
+def icmp_errors_edge(lab):
+    """ICMP errors quoting packets with IP options, fragments, extension headers, reply-direction packets, other protocols."""
+    # UDP flow; error quoting it with IP options in the inner header
+    lab.c(UDP(sport=41151, dport=5451) / Raw(b"x"))
+    from scapy.layers.inet import IPOption_NOP
+    inner = IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL - 1, options=[IPOption_NOP()] * 4) / UDP(sport=41151, dport=5451) / Raw(b"x")
+    lab.s(ICMP(type=3, code=3) / Raw(bytes(inner)))
+    # quoting a first fragment (MF set, offset 0) and a later fragment
+    first = IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL - 1, flags="MF", frag=0) / UDP(sport=41151, dport=5451, len=2000) / Raw(b"y" * 24)
+    lab.s(ICMP(type=11, code=1) / Raw(bytes(first)))
+    later = IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL - 1, flags=0, frag=185, proto=17) / Raw(b"z" * 24)
+    lab.s(ICMP(type=11, code=1) / Raw(bytes(later)))
+    # TCP handshake; errors about the SYN-ACK (reply direction) and about a RST
+    t = Tcp(lab, 40271, 8025)
+    t.c("S")
+    t.s("SA")
+    synack = IP(src=lab.S4, dst=lab.C4, ttl=SILENT_TTL - 1) / TCP(sport=8025, dport=40271, flags="SA", seq=t.sisn, ack=t.cisn + 1)
+    lab.c(ICMP(type=3, code=13) / Raw(bytes(synack)))
+    rst = IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL - 1) / TCP(sport=40271, dport=8025, flags="R", seq=t.cseq)
+    lab.s(ICMP(type=3, code=10) / Raw(bytes(rst)))
+    # echo reply quoted (reply direction of an echo flow)
+    lab.c(ICMP(type=8, id=0x6101, seq=1))
+    lab.s(ICMP(type=0, id=0x6101, seq=1))
+    reply = IP(src=lab.S4, dst=lab.C4, ttl=SILENT_TTL - 1) / ICMP(type=0, id=0x6101, seq=1)
+    lab.c(ICMP(type=3, code=1) / Raw(bytes(reply)))
+    # generic protocol 253 flow quoted
+    lab.c(Raw(b"gen"), proto=253)
+    gen = IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL - 1, proto=253) / Raw(b"gen")
+    lab.s(ICMP(type=3, code=2) / Raw(bytes(gen)))
+    # errors quoting an SCTP INIT and a UDP-Lite datagram that were tracked
+    lab.c(SCTP(sport=41152, dport=5452, tag=0) / SCTPChunkInit(init_tag=0x1234, a_rwnd=65535, n_out_streams=1, n_in_streams=1, init_tsn=1))
+    sctp_in = IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL - 1) / SCTP(sport=41152, dport=5452, tag=0) / SCTPChunkInit(init_tag=0x1234, a_rwnd=65535, n_out_streams=1, n_in_streams=1, init_tsn=1)
+    lab.s(ICMP(type=3, code=3) / Raw(bytes(sctp_in)[:28]))
+    # ICMPv6 error quoting a packet with a hop-by-hop header
+    lab.c(IPv6ExtHdrHopByHop() / UDP(sport=41153, dport=5453) / Raw(b"h"), v6=True)
+    inner6 = IPv6(src=lab.C6, dst=lab.S6, hlim=SILENT_TTL - 1) / IPv6ExtHdrHopByHop() / UDP(sport=41153, dport=5453) / Raw(b"h")
+    lab.s(ICMPv6DestUnreach(code=1) / Raw(bytes(inner6)), v6=True)
+    # ICMPv6 error from a third address, and one to the wrong destination
+    lab.from_server(IPv6(src="2001:db8:2::77", dst=lab.C6, hlim=SILENT_TTL) / ICMPv6TimeExceeded() / Raw(bytes(inner6)))
+    lab.from_server(IPv6(src=lab.S6, dst="2001:db8:1::99", hlim=SILENT_TTL) / ICMPv6DestUnreach(code=1) / Raw(bytes(inner6)))
+
+
+@scenario
+def tcp_v6(lab):
+    """IPv6: handshake, data, close; invalid flags; closed-port SYN answered by the server kernel."""
+    t = Tcp(lab, 40211, 8019, v6=True)
+    t.handshake()
+    t.exchange(500)
+    t.c("", advance=False)
+    t.c("PA", b"x", seq=t.cseq + 10000000, advance=False)
+    t.close_server_first()
+    u = Tcp(lab, 40212, 9, v6=True)
+    u.c("S", loud=True)
+    lab.expect_answers(1)
+    lab.wait(0.05)
+    p = Tcp(lab, 40213, 8019, v6=True)
+    p.c("A")
+    p.s("A")
+
+
+@scenario
+def tcp_v6_extension_headers(lab):
+    """IPv6 TCP behind hop-by-hop and destination-options headers."""
+    sport = 40221
+    lab.c(IPv6ExtHdrHopByHop() / TCP(sport=sport, dport=8020, flags="S", seq=10), v6=True)
+    lab.s(IPv6ExtHdrDestOpt() / TCP(sport=8020, dport=sport, flags="SA", seq=50, ack=11), v6=True)
+    lab.c(IPv6ExtHdrHopByHop() / IPv6ExtHdrDestOpt() / TCP(sport=sport, dport=8020, flags="A", seq=11, ack=51), v6=True)
+    lab.c(IPv6ExtHdrDestOpt() / UDP(sport=sport, dport=8020) / Raw(b"udp"), v6=True)
+    lab.c(IPv6ExtHdrRouting(addresses=[], segleft=0) / UDP(sport=sport + 1, dport=8020) / Raw(b"rh"), v6=True)
+    lab.c(IPv6ExtHdrFragment(offset=0, m=0, id=99) / UDP(sport=sport + 2, dport=8020) / Raw(b"atomic fragment"), v6=True)
+    lab.s(UDP(sport=8020, dport=sport + 2) / Raw(b"answer"), v6=True)
+
+
+# ================================================================ UDP
+
+@scenario
+def udp_request_reply(lab):
+    """UDP request/reply both families; several exchanges."""
+    for v6 in (False, True):
+        for i in range(3):
+            lab.c(UDP(sport=41001, dport=5301) / Raw(b"q%d" % i), v6=v6)
+            lab.s(UDP(sport=5301, dport=41001) / Raw(b"r%d" % i), v6=v6)
+    lab.s(UDP(sport=5302, dport=41002) / Raw(b"server first"))
+    lab.c(UDP(sport=41002, dport=5302) / Raw(b"client answers"))
+    lab.c(UDP(sport=0, dport=5303) / Raw(b"source port 0"))
+    lab.s(UDP(sport=5303, dport=0) / Raw(b"to port 0"))
+    lab.c(UDP(sport=41003, dport=0) / Raw(b"destination port 0"))
+    lab.c(UDP(sport=41004, dport=5304))         # empty payload
+
+
+@scenario
+def udp_unreplied_burst(lab):
+    """Five datagrams of one flow with no answer, then the first answer."""
+    for i in range(5):
+        lab.c(UDP(sport=41011, dport=5311) / Raw(b"x" * (i + 1)))
+    lab.s(UDP(sport=5311, dport=41011) / Raw(b"finally"))
+    lab.c(UDP(sport=41011, dport=5311) / Raw(b"again"))
+
+
+@scenario
+def udp_stream_after_2s(lab):
+    """udp_timeout=3, udp_timeout_stream=10: a packet after >2 s with a reply seen makes the flow a stream, so it outlives 3 s."""
+    lab.c(UDP(sport=41021, dport=5321) / Raw(b"a"))
+    lab.s(UDP(sport=5321, dport=41021) / Raw(b"b"))
+    lab.c(UDP(sport=41022, dport=5322) / Raw(b"a"))     # control flow: never gets a packet after 2 s
+    lab.s(UDP(sport=5322, dport=41022) / Raw(b"b"))
+    lab.wait(2.6)
+    lab.c(UDP(sport=41021, dport=5321) / Raw(b"c"))     # > 2 s, SEEN_REPLY: ASSURED, stream timeout
+    lab.wait(2.4)                                         # 5.0 s after start: plain 3-s entries are gone
+    lab.c(UDP(sport=41021, dport=5321) / Raw(b"d"))
+    lab.c(UDP(sport=41022, dport=5322) / Raw(b"d"))
+    lab.s(UDP(sport=5322, dport=41022) / Raw(b"e"))
+
+
+@scenario
+def udp_expiry(lab):
+    """udp_timeout=3: after 4 s without packets the flow is NEW again; an answer to the expired flow's old direction."""
+    lab.c(UDP(sport=41031, dport=5331) / Raw(b"a"))
+    lab.s(UDP(sport=5331, dport=41031) / Raw(b"b"))
+    lab.c(UDP(sport=41032, dport=5332) / Raw(b"a"))     # unreplied
+    lab.wait(1.5)
+    lab.c(UDP(sport=41031, dport=5331) / Raw(b"refresh"))  # refreshes only flow 1
+    lab.wait(2.5)                                           # flow 2 expired (4 s), flow 1 alive (2.5 s)
+    lab.s(UDP(sport=5332, dport=41032) / Raw(b"late answer"))
+    lab.s(UDP(sport=5331, dport=41031) / Raw(b"in time"))
+    lab.wait(3.5)
+    lab.s(UDP(sport=5331, dport=41031) / Raw(b"too late"))
+
+
+@scenario
+def udp_checksums(lab):
+    """Bad UDP checksum (INVALID), checksum 0 (accepted), 0xFFFF, and the IPv6 variants."""
+    lab.c(UDP(sport=41041, dport=5341, chksum=0x1234) / Raw(b"bad"))
+    lab.c(UDP(sport=41042, dport=5341, chksum=0) / Raw(b"zero"))
+    lab.s(UDP(sport=5341, dport=41042, chksum=0) / Raw(b"zero back"))
+    lab.c(UDP(sport=41043, dport=5341) / Raw(b"good"))
+    lab.c(UDP(sport=41044, dport=5341, chksum=0x1234) / Raw(b"bad6"), v6=True)
+    lab.c(UDP(sport=41045, dport=5341, chksum=0) / Raw(b"zero6"), v6=True)
+    lab.c(UDP(sport=41046, dport=5341) / Raw(b"good6"), v6=True)
+
+
+@scenario
+def udp_bad_lengths(lab):
+    """UDP length field larger than the datagram, smaller than 8, truncated header."""
+    good = bytes(UDP(sport=41051, dport=5351) / Raw(b"abcdefgh"))
+    longer = bytearray(good)
+    longer[4:6] = struct.pack("!H", 40)
+    lab.from_client(IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL, proto=17) / Raw(bytes(longer)))
+    short = bytearray(good)
+    short[4:6] = struct.pack("!H", 4)
+    lab.from_client(IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL, proto=17) / Raw(bytes(short)))
+    lab.from_client(IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL, proto=17) / Raw(good[:6]))
+    shorter_ok = bytearray(good)           # length field smaller than the IP payload but >= 8: trailing bytes
+    shorter_ok[4:6] = struct.pack("!H", 12)
+    shorter_ok[6:8] = b"\0\0"
+    lab.from_client(IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL, proto=17) / Raw(bytes(shorter_ok)))
+    lab.c(UDP(sport=41051, dport=5351) / Raw(b"abcdefgh"))
+
+
+@scenario
+def udp_fragmented(lab):
+    """A 3000-byte datagram in IPv4 fragments and an IPv6 one: the router reassembles before conntrack."""
+    big = IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL, id=4242) / UDP(sport=41061, dport=5361) / Raw(b"F" * 3000)
+    frags = fragment(big, fragsize=1400)
+    for frag in frags:
+        lab.from_client(frag)
+    lab.merged(len(frags))
+    lab.s(UDP(sport=5361, dport=41061) / Raw(b"ok"))
+    big6 = IPv6(src=lab.C6, dst=lab.S6, hlim=SILENT_TTL) / IPv6ExtHdrFragment(id=777) / UDP(sport=41062, dport=5362) / Raw(b"G" * 3000)
+    frags6 = fragment6(big6, 1400)
+    for frag in frags6:
+        lab.from_client(frag)
+    lab.merged(len(frags6))
+    lab.s(UDP(sport=5362, dport=41062) / Raw(b"ok6"), v6=True)
+
+
+@scenario
+def udp_closed_port_icmp_error(lab):
+    """UDP to a closed port on the real server: its kernel answers port unreachable (RELATED); IPv4 and IPv6."""
+    lab.c(UDP(sport=41071, dport=9) / Raw(b"anyone?"), loud=True)
+    lab.expect_answers(1)
+    lab.wait(0.05)
+    lab.c(UDP(sport=41072, dport=9) / Raw(b"anyone6?"), v6=True, loud=True)
+    lab.expect_answers(1)
+    lab.wait(0.05)
+
+
+@scenario
+def udplite(lab):
+    """UDP-Lite (136): full coverage, partial coverage, zero checksum (INVALID), bad coverage, bad checksum."""
+    send_udplite(lab, True, 41081, 5381, b"lite")
+    send_udplite(lab, False, 5381, 41081, b"lite back")
+    send_udplite(lab, True, 41082, 5381, b"partial coverage", coverage=8)
+    send_udplite(lab, True, 41083, 5381, b"zero", checksum=0)
+    send_udplite(lab, True, 41084, 5381, b"cov", coverage=4)
+    send_udplite(lab, True, 41085, 5381, b"cov", coverage=200)
+    send_udplite(lab, True, 41086, 5381, b"bad", checksum=0x1234)
+    send_udplite(lab, True, 41087, 5381, b"lite6", v6=True)
+    send_udplite(lab, False, 5381, 41087, b"lite6 back", v6=True)
+    # the same with the checksum computed as for UDP (pseudo-header protocol 17)
+    send_udplite(lab, True, 41088, 5381, b"lite17", pseudo_proto=17)
+    send_udplite(lab, False, 5381, 41088, b"lite17 back", pseudo_proto=17)
+    send_udplite(lab, True, 41088, 5381, b"lite17 partial", coverage=8, pseudo_proto=17)
+    send_udplite(lab, True, 41089, 5381, b"lite17 v6", v6=True, pseudo_proto=17)
+    send_udplite(lab, False, 5381, 41089, b"lite17 v6 back", v6=True, pseudo_proto=17)
+
+
+# ================================================================ ICMP
+
+@scenario
+def icmp_echo(lab):
+    """Echo request/reply, repeated unanswered requests, same id with another code, sequence changes."""
+    lab.c(ICMP(type=8, id=0x1001, seq=1) / Raw(b"ping"))
+    lab.s(ICMP(type=0, id=0x1001, seq=1) / Raw(b"ping"))
+    lab.c(ICMP(type=8, id=0x1001, seq=2))
+    lab.s(ICMP(type=0, id=0x1001, seq=2))
+    lab.c(ICMP(type=8, id=9, seq=1))
+    lab.c(ICMP(type=8, id=9, seq=2))
+    lab.c(ICMP(type=8, code=1, id=0x1001, seq=3))
+    lab.s(ICMP(type=0, code=1, id=0x1001, seq=3))
+    lab.s(ICMP(type=8, id=0x2002, seq=1))              # server pings the client
+    lab.c(ICMP(type=0, id=0x2002, seq=1))
+
+
+@scenario
+def icmp_unsolicited_replies(lab):
+    """Reply types with no request: echo reply, timestamp reply, information reply, address-mask reply."""
+    lab.s(ICMP(type=0, id=0x3003, seq=1))
+    lab.s(ICMP(type=14, id=0x3004))
+    lab.s(ICMP(type=16, id=0x3005))
+    lab.s(ICMP(type=18, id=0x3006) / Raw(b"\0\0\0\0"))
+    lab.c(ICMP(type=0, id=0x3007))
+
+
+@scenario
+def icmp_timestamp_info_mask(lab):
+    """Timestamp request answered by the real server kernel; crafted information and address-mask request/reply."""
+    lab.c(ICMP(type=13, id=0x4001, seq=1) / Raw(b"\0" * 12), loud=True)
+    lab.expect_answers(1)
+    lab.wait(0.05)
+    lab.c(ICMP(type=15, id=0x4002))
+    lab.s(ICMP(type=16, id=0x4002))
+    lab.c(ICMP(type=17, id=0x4003) / Raw(b"\0\0\0\0"))
+    lab.s(ICMP(type=18, id=0x4003) / Raw(b"\xff\xff\xff\0"))
+
+
+@scenario
+def icmp_echo_loud(lab):
+    """Crafted echo requests answered by the real server kernel."""
+    for i in range(3):
+        lab.c(ICMP(type=8, id=0x5001, seq=i) / Raw(b"hello"), loud=True)
+        lab.expect_answers(1)
+        lab.wait(0.02)
+
+
+@scenario
+def icmp_errors_related(lab):
+    """ICMP errors quoting tracked flows (UDP, TCP, echo) in both directions: RELATED."""
+    orig = IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL - 1) / UDP(sport=41101, dport=5401) / Raw(b"data")
+    lab.from_client(IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL) / UDP(sport=41101, dport=5401) / Raw(b"data"))
+    lab.s(ICMP(type=3, code=3) / Raw(bytes(orig)))                      # port unreachable
+    lab.s(ICMP(type=3, code=4, nexthopmtu=1200) / Raw(bytes(orig)[:28]))  # frag needed, minimal quote
+    lab.s(ICMP(type=4) / Raw(bytes(orig)))                              # source quench
+    lab.s(ICMP(type=5, code=1, gw=lab.S4) / Raw(bytes(orig)))           # redirect
+    lab.s(ICMP(type=11) / Raw(bytes(orig)))                             # time exceeded
+    lab.s(ICMP(type=12, ptr=4) / Raw(bytes(orig)))                      # parameter problem
+    lab.c(UDP(sport=41101, dport=5401) / Raw(b"more"))                  # still NEW: errors do not set SEEN_REPLY
+    # error about the reply direction, sent by the client
+    lab.s(UDP(sport=5401, dport=41101) / Raw(b"reply"))
+    rep = IP(src=lab.S4, dst=lab.C4, ttl=SILENT_TTL - 1) / UDP(sport=5401, dport=41101) / Raw(b"reply")
+    lab.c(ICMP(type=3, code=3) / Raw(bytes(rep)))
+    # TCP SYN quoted in a time-exceeded
+    syn = IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL - 1) / TCP(sport=41102, dport=5402, flags="S", seq=77)
+    lab.c(TCP(sport=41102, dport=5402, flags="S", seq=77))
+    lab.s(ICMP(type=11, code=0) / Raw(bytes(syn)))
+    # echo request quoted in an unreachable
+    ping = IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL - 1) / ICMP(type=8, id=0x6001, seq=1)
+    lab.c(ICMP(type=8, id=0x6001, seq=1))
+    lab.s(ICMP(type=3, code=1) / Raw(bytes(ping)))
+    # an error from a third address (a router on the way) is RELATED too: only the outer destination is checked
+    lab.from_server(IP(src="198.18.2.77", dst=lab.C4, ttl=SILENT_TTL) / ICMP(type=11) / Raw(bytes(orig)))
+
+
+@scenario
+def icmp_errors_invalid(lab):
+    """ICMP errors about unknown flows, about ICMP errors, to the wrong address, truncated quotes, bad checksum."""
+    unknown = IP(src=lab.C4, dst=lab.S4) / UDP(sport=41111, dport=5411) / Raw(b"nobody")
+    lab.s(ICMP(type=3, code=3) / Raw(bytes(unknown)))
+    lab.from_client(IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL) / UDP(sport=41112, dport=5412) / Raw(b"x"))
+    known = IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL - 1) / UDP(sport=41112, dport=5412) / Raw(b"x")
+    lab.from_server(IP(src=lab.S4, dst=lab.C4B, ttl=SILENT_TTL) / ICMP(type=3, code=3) / Raw(bytes(known)))   # outer dst mismatch
+    lab.s(ICMP(type=3, code=3) / Raw(bytes(known)[:24]))                 # quote too short for the ports
+    lab.s(ICMP(type=3, code=3) / Raw(bytes(known)[:20]))                 # only the inner IP header
+    err = IP(src=lab.S4, dst=lab.C4) / ICMP(type=3, code=3) / Raw(bytes(known))
+    lab.c(ICMP(type=11) / Raw(bytes(err)))                              # error about an error
+    lab.s(ICMP(type=3, code=3, chksum=0x1111) / Raw(bytes(known)))      # bad checksum
+    lab.s(ICMP(type=3, code=3) / Raw(bytes(known)))                     # correct one: RELATED
+
+
+@scenario
+def icmp_odd_types(lab):
+    """ICMP types 9, 10 (not invertible), 19 and higher, truncated ICMP, bad echo checksum."""
+    lab.s(ICMP(type=9) / Raw(b"\0" * 8))
+    lab.c(ICMP(type=10))
+    lab.c(ICMP(type=19))
+    lab.c(ICMP(type=30))
+    lab.c(ICMP(type=42, id=5))
+    lab.c(ICMP(type=255))
+    lab.from_client(IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL, proto=1) / Raw(bytes(ICMP(type=8, id=7))[:4]))
+    lab.c(ICMP(type=8, id=0x7001, chksum=0x0BAD))
+    lab.c(ICMP(type=8, id=0x7001))
+
+
+@scenario
+def icmp_wrong_family(lab):
+    """ICMP (proto 1) inside IPv6 and ICMPv6 (58) inside IPv4."""
+    lab.from_client(IPv6(src=lab.C6, dst=lab.S6, hlim=SILENT_TTL, nh=1) / Raw(bytes(ICMP(type=8, id=1))))
+    lab.from_client(IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL, proto=58) / Raw(bytes(ICMPv6EchoRequest(id=1))))
+
+
+@scenario
+def icmpv6_crafted(lab):
+    """ICMPv6 echo, unsolicited reply, node information, odd types, errors about tracked and unknown flows."""
+    lab.c(ICMPv6EchoRequest(id=0x1001, seq=1), v6=True)
+    lab.s(ICMPv6EchoReply(id=0x1001, seq=1), v6=True)
+    lab.c(ICMPv6EchoRequest(id=0x1001, seq=2), v6=True)
+    lab.s(ICMPv6EchoReply(id=0x2002, seq=1), v6=True)            # unsolicited
+    lab.c(ICMPv6Unknown(type=139, code=0, msgbody=b"\0\x02" + b"\0" * 12), v6=True)   # node information query
+    lab.s(ICMPv6Unknown(type=140, code=0, msgbody=b"\0\x02" + b"\0" * 12), v6=True)
+    lab.c(ICMPv6Unknown(type=138, code=0, msgbody=b"\0" * 8), v6=True)
+    lab.c(ICMPv6Unknown(type=200, code=0, msgbody=b"\0" * 8), v6=True)
+    lab.c(ICMPv6Unknown(type=141, code=0, msgbody=b"\0" * 8), v6=True)
+    lab.c(UDP(sport=41121, dport=5421) / Raw(b"data6"), v6=True)
+    orig = IPv6(src=lab.C6, dst=lab.S6, hlim=SILENT_TTL - 1) / UDP(sport=41121, dport=5421) / Raw(b"data6")
+    lab.s(ICMPv6DestUnreach(code=4) / Raw(bytes(orig)), v6=True)
+    lab.s(ICMPv6PacketTooBig(mtu=1280) / Raw(bytes(orig)), v6=True)
+    lab.s(ICMPv6TimeExceeded() / Raw(bytes(orig)), v6=True)
+    lab.s(ICMPv6Unknown(type=100, code=0, msgbody=b"\0" * 4 + bytes(orig)), v6=True)   # unassigned error type < 128
+    unknown = IPv6(src=lab.C6, dst=lab.S6) / UDP(sport=41122, dport=5422) / Raw(b"?")
+    lab.s(ICMPv6DestUnreach(code=4) / Raw(bytes(unknown)), v6=True)
+    lab.s(ICMPv6DestUnreach(code=4, cksum=0x1234) / Raw(bytes(orig)), v6=True)
+
+
+@scenario
+def icmpv6_untracked(lab):
+    """Forwarded neighbour discovery and MLD messages with global addresses: UNTRACKED."""
+    lab.c(ICMPv6ND_NS(tgt=lab.S6), v6=True)
+    lab.c(ICMPv6MLQuery(), v6=True)
+    lab.s(ICMPv6ND_RA(), v6=True)
+    lab.c(ICMPv6Unknown(type=143, code=0, msgbody=b"\0" * 4), v6=True)
+    lab.c(ICMPv6ND_Redirect(tgt=lab.S6, dst=lab.S6), v6=True)
+
+
+@scenario
+def icmpv6_echo_loud(lab):
+    """Crafted ICMPv6 echo requests answered by the real server kernel."""
+    for i in range(3):
+        lab.c(ICMPv6EchoRequest(id=0x5001, seq=i, data=b"hello6"), v6=True, loud=True)
+        lab.expect_answers(1)
+        lab.wait(0.02)
+
+
+# ================================================================ other protocols
+
+@scenario
+def generic_protocols(lab):
+    """Protocol 253 both ways, ESP and AH (generic), both families."""
+    for v6 in (False, True):
+        kw = {"nh": 253} if v6 else {"proto": 253}
+        lab.c(Raw(b"experimental"), v6=v6, **kw)
+        lab.c(Raw(b"experimental again"), v6=v6, **kw)
+        lab.s(Raw(b"answer"), v6=v6, **kw)
+        lab.c(Raw(b"after answer"), v6=v6, **kw)
+    lab.c(Raw(b""), v6=True, nh=59)                       # IPv6 "no next header"
+    lab.s(Raw(b""), v6=True, nh=59)
+    lab.c(Raw(struct.pack("!II", 0x1000, 1) + b"esp payload"), proto=50)
+    lab.s(Raw(struct.pack("!II", 0x2000, 1) + b"esp payload"), proto=50)
+
+
+@scenario
+def gre(lab):
+    """GRE version 0 both ways, with and without a key; GRE version 1 (PPTP) with call ids."""
+    inner = IP(src="198.18.100.1", dst="198.18.100.2") / ICMP(type=8, id=1)
+    lab.c(GRE(proto=0x0800) / inner, proto=47)
+    lab.s(GRE(proto=0x0800) / inner, proto=47)
+    lab.c(GRE(proto=0x0800) / inner, proto=47)
+    lab.c(GRE(proto=0x0800, key_present=1, key=0x1234) / inner, nh=47, v6=True)
+    lab.s(GRE(proto=0x0800, key_present=1, key=0x1234) / inner, nh=47, v6=True)
+    lab.c(GRE_PPTP(call_id=0x1111, seqnum_present=1, seqence_number=1, payload_len=4) / Raw(b"\xff\x03\0\x21"), proto=47)
+    lab.s(GRE_PPTP(call_id=0x2222, seqnum_present=1, seqence_number=1, payload_len=4) / Raw(b"\xff\x03\0\x21"), proto=47)
+
+
+@scenario
+def sctp_association(lab):
+    """SCTP: INIT, INIT-ACK, COOKIE-ECHO, COOKIE-ACK, DATA/SACK, HEARTBEAT, SHUTDOWN sequence; bad CRC; wrong vtag."""
+    sp, dp, ctag, stag = 41131, 5431, 0x11111111, 0x22222222
+    lab.c(SCTP(sport=sp, dport=dp, tag=0) / SCTPChunkInit(init_tag=ctag, a_rwnd=65535, n_out_streams=1, n_in_streams=1, init_tsn=100))
+    lab.s(SCTP(sport=dp, dport=sp, tag=ctag) / SCTPChunkInitAck(init_tag=stag, a_rwnd=65535, n_out_streams=1, n_in_streams=1, init_tsn=500,
+                                                             params=[SCTPChunkParamStateCookie(cookie=b"C" * 16)]))
+    lab.c(SCTP(sport=sp, dport=dp, tag=stag) / SCTPChunkCookieEcho(cookie=b"C" * 16))
+    lab.s(SCTP(sport=dp, dport=sp, tag=ctag) / SCTPChunkCookieAck())
+    lab.c(SCTP(sport=sp, dport=dp, tag=stag) / SCTPChunkData(tsn=100, stream_id=0, stream_seq=0, proto_id=0, data=b"hello"))
+    lab.s(SCTP(sport=dp, dport=sp, tag=ctag) / SCTPChunkSACK(cumul_tsn_ack=100, a_rwnd=65535))
+    lab.c(SCTP(sport=sp, dport=dp, tag=0xDEADBEEF) / SCTPChunkData(tsn=101, stream_id=0, stream_seq=1, proto_id=0, data=b"bad tag"))
+    lab.c(SCTP(sport=sp, dport=dp, tag=stag, chksum=0x12345678) / SCTPChunkData(tsn=101, stream_id=0, stream_seq=1, proto_id=0, data=b"bad crc"))
+    lab.s(SCTP(sport=dp, dport=sp, tag=ctag) / SCTPChunkHeartbeatReq())
+    lab.c(SCTP(sport=sp, dport=dp, tag=stag) / SCTPChunkShutdown(cumul_tsn_ack=500))
+    lab.s(SCTP(sport=dp, dport=sp, tag=ctag) / SCTPChunkShutdownAck())
+    lab.c(SCTP(sport=sp, dport=dp, tag=stag) / SCTPChunkShutdownComplete())
+    lab.c(SCTP(sport=41132, dport=dp, tag=stag) / SCTPChunkData(tsn=1, data=b"no init"))
+
+
+@scenario
+def ip_options_and_tos(lab):
+    """IPv4 headers with options (NOP padding) and TOS/ECN bits carrying TCP and UDP."""
+    from scapy.layers.inet import IPOption_NOP
+    lab.from_client(IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL, options=[IPOption_NOP()] * 4, tos=0x02) /
+                    TCP(sport=41141, dport=5441, flags="S", seq=1))
+    lab.from_server(IP(src=lab.S4, dst=lab.C4, ttl=SILENT_TTL, options=[IPOption_NOP()] * 8, tos=0xB8) /
+                    TCP(sport=5441, dport=41141, flags="SA", seq=9, ack=2))
+    lab.from_client(IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL, options=[IPOption_NOP()] * 4) /
+                    UDP(sport=41142, dport=5441) / Raw(b"opt"))
+
+
+def main():
+    if len(sys.argv) == 2 and sys.argv[1] == "--list":
+        for name in SCENARIOS:
+            print(name)
+        return 0
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    cfg = json.loads(sys.argv[1])
+    name = sys.argv[2]
+    if name not in SCENARIOS:
+        print("unknown scenario %r" % name, file=sys.stderr)
+        return 2
+    lab = Lab(cfg)
+    SCENARIOS[name](lab)
+    print(json.dumps({"sent": lab.sent, "expect": lab.sent + lab.answers}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
