@@ -545,7 +545,9 @@ public sealed partial class ConntrackWorker
         if (cscov == 0) cscov = p.L4Length;
         else if (cscov < 8 || cscov > p.L4Length) return InvalidReason.UdpLiteBadCoverage;
         if (BinaryPrimitives.ReadUInt16BigEndian(l4.Slice(6)) == 0) return InvalidReason.UdpLiteZeroChecksum;
-        if (verify && !Checksum.VerifyL4(ref p, cscov)) return InvalidReason.UdpLiteBadChecksum;
+        // The kernel's udplite_error() verifies with IPPROTO_UDP (17) in the pseudo-header, not 136 as RFC 3828 says;
+        // observed on 6.18.44 by the differential test: RFC-correct UDP-Lite checksums are INVALID there. We follow the kernel.
+        if (verify && !Checksum.VerifyL4(ref p, cscov, IpProto.Udp)) return InvalidReason.UdpLiteBadChecksum;
         return InvalidReason.None;
     }
 

@@ -62,15 +62,17 @@ public static class Checksum
     /// <summary>
     /// Verifies the L4 checksum of a parsed TCP, UDP, UDP-Lite (full coverage), ICMP or ICMPv6 packet
     /// over <paramref name="coverage"/> bytes of the L4 data (the whole L4 length when negative).
-    /// A UDP checksum of 0 over IPv4 means "none" and is valid.
+    /// A UDP checksum of 0 over IPv4 means "none" and is valid. <paramref name="pseudoHeaderProto"/> overrides the protocol
+    /// number in the pseudo-header (the kernel checks UDP-Lite with 17, see ConntrackWorker.ValidateUdpLite).
     /// </summary>
-    public static bool VerifyL4(ref ParsedPacket p, int coverage = -1)
+    public static bool VerifyL4(ref ParsedPacket p, int coverage = -1, int pseudoHeaderProto = -1)
     {
         var l4 = p.Frame.Slice(p.L4Offset, p.L4Length);
         if (coverage < 0 || coverage > l4.Length) coverage = l4.Length;
         if (p.Protocol == IpProto.Udp && !p.IsV6 && l4.Length >= 8 && BinaryPrimitives.ReadUInt16BigEndian(l4.Slice(6)) == 0)
             return true;
-        uint sum = p.Protocol == IpProto.Icmp ? 0 : PseudoHeader(p.Src, p.Dst, p.IsV6, p.Protocol, l4.Length);
+        byte proto = pseudoHeaderProto >= 0 ? (byte)pseudoHeaderProto : p.Protocol;
+        uint sum = p.Protocol == IpProto.Icmp ? 0 : PseudoHeader(p.Src, p.Dst, p.IsV6, proto, l4.Length);
         sum = Sum(l4.Slice(0, coverage), sum);
         return Fold(sum) == 0xffff;
     }
