@@ -8,7 +8,8 @@ log() { printf '== %s\n' "$*" >&2; }
 
 # ---- system packages (only what is missing) ----
 PKGS=(libpcap0.8 libpcap0.8-dev tcpdump iptables conntrack iproute2 ethtool iputils-ping
-      python3 python3-scapy socat iperf3 curl netcat-openbsd procps kmod)
+      python3 python3-scapy socat iperf3 curl netcat-openbsd procps kmod
+      vsftpd lftp tftpd-hpa tftp-hpa)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
