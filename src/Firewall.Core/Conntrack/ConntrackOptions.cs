@@ -28,6 +28,8 @@ public sealed class ConntrackOptions
     /// (timeout_close, 10 s); true = 6.12.117 and later ("use UNACK timeout for non-closing RST packets", 300 s).
     /// </summary>
     public bool TcpRstUnackTimeout { get; set; }
+    /// <summary>The FTP helper's module parameter <c>loose</c>: accept PORT/227 addresses that differ from the sender's (FTP bounce: off).</summary>
+    public bool FtpLoose { get; set; }
     /// <summary>Per-thread event ring capacity (conntrack -E); 0 disables events.</summary>
     public int EventRingSize { get; set; } = 4096;
     /// <summary>Zone given to packets that carry none (the kernel's default zone 0).</summary>
@@ -109,6 +111,7 @@ public sealed class ConntrackSettings
     public readonly bool TcpIgnoreInvalidRst;
     public readonly int TcpMaxRetrans;
     public readonly bool TcpRstUnackTimeout;
+    public readonly bool FtpLoose;
     public readonly int EventRingSize;
     public readonly ushort DefaultZone;
 
@@ -130,6 +133,7 @@ public sealed class ConntrackSettings
         TcpIgnoreInvalidRst = o.TcpIgnoreInvalidRst;
         TcpMaxRetrans = o.TcpMaxRetrans;
         TcpRstUnackTimeout = o.TcpRstUnackTimeout;
+        FtpLoose = o.FtpLoose;
         EventRingSize = o.EventRingSize;
         DefaultZone = o.DefaultZone;
         var t = o.Timeouts;

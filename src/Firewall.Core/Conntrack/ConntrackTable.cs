@@ -20,6 +20,8 @@ public sealed class ConntrackTable
     internal readonly HashIndex Index;
     /// <summary>Expectations created by the FTP/IRC/TFTP helpers (reference §8).</summary>
     public readonly Expect.ExpectationTable Expectations;
+    /// <summary>Per-connection state of helper-assisted connections.</summary>
+    internal readonly Expect.HelperStateTable HelperStates;
     internal readonly ulong Seed;
     internal readonly int Capacity;
     private ConntrackSettings _settings;
@@ -48,6 +50,7 @@ public sealed class ConntrackTable
         RandomNumberGenerator.Fill(seed);
         Seed = BitConverter.ToUInt64(seed);
         Expectations = new Expect.ExpectationTable(settings.ExpectMax, Seed);
+        HelperStates = new Expect.HelperStateTable(settings.ExpectMax);
         for (int i = 0; i < Capacity; i++)
         {
             Entries[i].WheelNext = i + 1 < Capacity ? i + 1 : -1;

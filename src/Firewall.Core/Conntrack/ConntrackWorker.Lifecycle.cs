@@ -252,7 +252,11 @@ public sealed partial class ConntrackWorker
         => _t.Expectations.Create(this, in tuple, flags, master, helperId, cls, maxPerMaster, timeoutMs, _now);
 
     /// <summary>A helper-assisted master is gone: its pending expectations go with it (children already created stay).</summary>
-    private void MasterDied(int idx) => _t.Expectations.RemoveForMaster(this, idx);
+    private void MasterDied(int idx)
+    {
+        _t.Expectations.RemoveForMaster(this, idx);
+        _t.HelperStates.Release(idx);
+    }
 
     // ================================================================= events
 

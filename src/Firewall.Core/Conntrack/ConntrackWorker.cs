@@ -427,6 +427,7 @@ public sealed partial class ConntrackWorker
         }
         r.Status |= CtStatus.Confirmed;
         r.ExpiresInMs = TimeMath.Remaining(deadline, now);
+        if ((e.Status & (ushort)CtStatus.Helper) != 0) _t.HelperStates.Acquire(idx);
         if (_t.EventsEnabled) Emit(CtEventType.New, idx, now, showTimeout: true);
         return true;
     }

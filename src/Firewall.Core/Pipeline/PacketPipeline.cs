@@ -116,6 +116,8 @@ public sealed class PipelineWorker
         {
             if (r.IsNew && !Conntrack.Confirm(ref r))
                 v = Verdict.Drop; // insertion clash the protocol cannot resolve: dropped at confirm, as the kernel does
+            else if (r.HelperId != 0 && !Conntrack.RunHelper(ref p, in r))
+                v = Verdict.Drop; // the helper refused the packet (partial command, expectation not insertable)
         }
         else if (r.IsNew)
         {
