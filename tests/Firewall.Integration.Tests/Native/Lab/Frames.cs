@@ -1,0 +1,26 @@
+using System.Buffers.Binary;
+
+namespace Firewall.Integration.Tests.Native.Lab;
+
+/// <summary>Test Ethernet frames: broadcast, local-experimental EtherTypes, a sequence number after the header.</summary>
+internal static class Frames
+{
+    public const ushort MarkerType = 0x88B5;
+    public const ushort OtherType = 0x88B6;
+
+    public static byte[] Build(ushort etherType, int sequence, int length = 60)
+    {
+        var frame = new byte[length];
+        frame.AsSpan(0, 6).Fill(0xff);
+        frame[6] = 0x02;
+        frame[11] = 0x01;
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), etherType);
+        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(14), sequence);
+        for (int i = 18; i < length; i++) frame[i] = (byte)i;
+        return frame;
+    }
+
+    public static ushort TypeOf(ReadOnlySpan<byte> frame) => frame.Length < 14 ? (ushort)0 : BinaryPrimitives.ReadUInt16BigEndian(frame[12..]);
+
+    public static int SequenceOf(ReadOnlySpan<byte> frame) => BinaryPrimitives.ReadInt32BigEndian(frame[14..]);
+}
