@@ -1,10 +1,21 @@
+using System.CommandLine;
+using Firewall.Cli.Commands;
+
 namespace Firewall.Cli;
 
 public static class Program
 {
-    public static int Main(string[] args)
+    public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
+
+    /// <summary>The fwctl command tree. Each command lives in Commands/XxxCommand.cs with a static Create(); add it here.</summary>
+    public static RootCommand BuildRoot()
     {
-        Console.Error.WriteLine("fwctl: no commands yet");
-        return 2;
+        var root = new RootCommand("fwctl: control and inspect the Firewall.Daemon engine");
+        Command[] commands =
+        [
+            BenchCommand.Create(),
+        ];
+        foreach (var c in commands) root.Subcommands.Add(c);
+        return root;
     }
 }
