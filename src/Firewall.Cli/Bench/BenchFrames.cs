@@ -97,6 +97,14 @@ internal static class BenchFrames
         BinaryPrimitives.WriteUInt32BigEndian(frame.Slice(Ipv4TcpAckOffset), ack);
     }
 
+    /// <summary>Rewrites the IPv4 source address and the L4 source port of an Ethernet+IPv4 (no options) frame
+    /// (checksums go stale: use only with checksum verification off).</summary>
+    public static void PatchSource(Span<byte> frame, uint src, ushort sport)
+    {
+        BinaryPrimitives.WriteUInt32BigEndian(frame.Slice(EthernetLength + 12), src);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(EthernetLength + 20), sport);
+    }
+
     private static void Ethernet(Span<byte> f, ushort etherType)
     {
         f[0] = 0x02; f[5] = 0x0b;   // destination 02:00:00:00:00:0b
