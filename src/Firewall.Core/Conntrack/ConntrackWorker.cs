@@ -26,6 +26,8 @@ public sealed partial class ConntrackWorker
     // entries killed by other threads, to unlink and free here (MPSC stack linked through Deadline)
     private int _reclaimHead = -1;
     private readonly int[] _localFree = new int[64];
+    // entries of ours whose timer another worker shortened, to re-file here
+    internal readonly RefileQueue Refiles = new(1024);
     private int _localCount;
 
     private uint _now;
@@ -195,6 +197,7 @@ public sealed partial class ConntrackWorker
                         if (!TryBegin(ref e, ver)) return Step.Retry;
                         e.Deadline = now + tr.TimeoutMs;
                         End(ref e, ver);
+                        Refile(idx);
                     }
                     Invalid(ref r, tr.Reason);
                     return Step.Done;
@@ -258,6 +261,9 @@ public sealed partial class ConntrackWorker
                 ver += 2;
             }
         }
+
+        // the wheel re-files lazily only when a deadline moves later; an earlier one must be re-filed now
+        if (!TimeMath.AtOrBefore(deadline, newDeadline)) Refile(idx);
 
         r.State = cls;
         r.Direction = dir;
@@ -413,18 +419,30 @@ public sealed partial class ConntrackWorker
         _t.Index.Insert(h, HashIndex.MakeValue(h, idx, 0));
         _t.Index.Insert(hr, HashIndex.MakeValue(hr, idx, 1));
 
-        // Two threads may have inserted the same flow at the same moment: the lower index wins.
-        other = FindDuplicate(in t, h, in tinv, idx, now);
+        // Two threads may have inserted the same flow at the same moment: the lower index wins. Whichever of the two
+        // checks second sees the other, so both sides act: the higher entry takes itself out, and the lower one kills
+        // a higher duplicate (which may have checked first, seen nothing and kept itself). The version CAS decides
+        // who removes the higher entry when both try.
+        other = FindDuplicate(in t, h, in tinv, idx, out int dupVersion);
         if (other >= 0 && other < idx)
         {
+            var od = _e[other].Orig.Equals(t) ? CtDirection.Original : CtDirection.Reply;
+            if (!TryBegin(ref e, r.Version))
+            {
+                // the winner killed our entry already (its owner, we, reclaims it): the packet joins the winner
+                Counters.ClashResolve++;
+                r.Entry = other;
+                r.Version = dupVersion;
+                r.Direction = od;
+                return true;
+            }
             Unlink(idx);
             _t.Index.Remove(h, HashIndex.MakeValue(h, idx, 0));
             _t.Index.Remove(hr, HashIndex.MakeValue(hr, idx, 1));
             e.Status = 0;
-            int ov = Volatile.Read(ref _e[other].Version);
-            var od = _e[other].Orig.Equals(t) ? CtDirection.Original : CtDirection.Reply;
-            return Clash(ref r, idx, other, od, ov);
+            return Clash(ref r, idx, other, od, dupVersion); // frees the entry: a new version, even again
         }
+        if (other > idx) TryKill(other, dupVersion, now, expired: false);
         r.Status |= CtStatus.Confirmed;
         r.ExpiresInMs = TimeMath.Remaining(deadline, now);
         if ((e.Status & (ushort)CtStatus.Helper) != 0) _t.HelperStates.Acquire(idx);
@@ -455,11 +473,13 @@ public sealed partial class ConntrackWorker
     private static bool IsTrackedProto(byte proto) =>
         proto is IpProto.Tcp or IpProto.Udp or IpProto.UdpLite or IpProto.Icmp or IpProto.Icmpv6 or IpProto.Sctp or IpProto.Gre;
 
-    private int FindDuplicate(in ConnTuple t, ulong h, in ConnTuple tinv, int self, uint now)
+    /// <summary>Another live, confirmed entry of the same flow (the lowest index when several), with the version it was read at; -1 if none.</summary>
+    private int FindDuplicate(in ConnTuple t, ulong h, in ConnTuple tinv, int self, out int version)
     {
         uint b = _t.Index.Home(h);
         uint fp = HashIndex.Fingerprint(h);
         int best = -1;
+        version = 0;
         while (true)
         {
             ReadOnlySpan<uint> slots = _t.Index.Bucket(b);
@@ -471,9 +491,13 @@ public sealed partial class ConntrackWorker
                 int idx = rf >> 1;
                 if (idx == self) continue;
                 ref CtEntry e = ref _e[idx];
+                int ver = Volatile.Read(ref e.Version);
+                if ((ver & 1) != 0) continue; // being killed or removed right now
                 if ((rf & 1) == 0 ? !e.Orig.Equals(t) : !e.Orig.Equals(tinv)) continue;
-                if ((e.Status & (ushort)CtStatus.Dying) != 0) continue;
-                if (best < 0 || idx < best) best = idx;
+                ushort st = e.Status;
+                if ((st & (ushort)CtStatus.Dying) != 0 || (st & (ushort)CtStatus.Confirmed) == 0) continue;
+                if (Volatile.Read(ref e.Version) != ver) continue;
+                if (best < 0 || idx < best) { best = idx; version = ver; }
             }
             if (!_t.Index.HasOverflow(b)) break;
             b = _t.Index.Next(b);
