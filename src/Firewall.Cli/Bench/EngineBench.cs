@@ -21,6 +21,13 @@ internal readonly record struct BenchResult(string Scenario, int Threads, long F
 /// </summary>
 internal static class EngineBench
 {
+    /// <summary>Packets per batch for the random and new scenarios: 1 = one at a time; more = two prefetch stages per batch
+    /// (index buckets, then entries) before tracking, as a data path that receives bursts would do.</summary>
+    public static int BatchSize = 32;
+
+    /// <summary>Memory advice for the tables (huge pages), or null.</summary>
+    public static ConntrackTable.MemoryAdvisor? Advise;
+
     private const long NsPerPacket = 50;
     private const long Start = 1_000_000_000_000; // 1000 s: any positive engine time works
     private const int Stride = 64;                 // frame slot size in the flow store
@@ -86,7 +93,7 @@ internal static class EngineBench
     /// <summary><paramref name="flows"/> live UDP flows (both directions seen), looked up in random order.</summary>
     public static BenchResult Random(int threads, int flows, long packets)
     {
-        var table = new ConntrackTable(new ConntrackOptions { Max = TableMax(flows), EventRingSize = 0 });
+        var table = new ConntrackTable(new ConntrackOptions { Max = TableMax(flows), EventRingSize = 0 }, Advise);
         var workers = CreateWorkers(table, threads);
         byte[] store = BuildFlowStore(flows);
         var reply = new byte[BenchFrames.MaxFrame];
@@ -114,14 +121,34 @@ internal static class EngineBench
             byte[] frame = store.AsSpan(0, FrameLength).ToArray();
             long now = Start + 1_000_000_000, wrong = 0;
             int k = t * order.Length / threads;
-            for (long i = 0; i < per; i++)
+            int batch = Math.Max(1, BatchSize);
+            Span<ulong> hashes = stackalloc ulong[batch];
+            for (long i = 0; i < per; i += batch)
             {
-                var (addr, port) = BenchFrames.Client(order[k]);
-                BenchFrames.PatchSource(frame, addr, port);
-                PacketParser.Parse(frame, LinkType.Ethernet, out var p);
-                wrong += w.Track(ref p, now, TrackOptions.LocallyGenerated).State == CtState.Established ? 0 : 1;
-                if (++k == order.Length) k = 0;
-                now += NsPerPacket;
+                int n = (int)Math.Min(batch, per - i);
+                if (batch > 1)
+                {
+                    // stage 1 and 2 of a batch: start loading every bucket, then every candidate entry
+                    int kk = k;
+                    for (int j = 0; j < n; j++)
+                    {
+                        var (a, pt) = BenchFrames.Client(order[kk]);
+                        BenchFrames.PatchSource(frame, a, pt);
+                        PacketParser.Parse(frame, LinkType.Ethernet, out var pp);
+                        hashes[j] = w.PrefetchBucket(ref pp, TrackOptions.LocallyGenerated);
+                        if (++kk == order.Length) kk = 0;
+                    }
+                    for (int j = 0; j < n; j++) w.PrefetchEntries(hashes[j]);
+                }
+                for (int j = 0; j < n; j++)
+                {
+                    var (addr, port) = BenchFrames.Client(order[k]);
+                    BenchFrames.PatchSource(frame, addr, port);
+                    PacketParser.Parse(frame, LinkType.Ethernet, out var p);
+                    wrong += w.Track(ref p, now, TrackOptions.LocallyGenerated).State == CtState.Established ? 0 : 1;
+                    if (++k == order.Length) k = 0;
+                    now += NsPerPacket;
+                }
             }
             return wrong;
         });
@@ -134,7 +161,7 @@ internal static class EngineBench
     /// </summary>
     public static BenchResult New(int threads, int flows, long packets)
     {
-        var table = new ConntrackTable(new ConntrackOptions { Max = TableMax(flows), EventRingSize = 0 });
+        var table = new ConntrackTable(new ConntrackOptions { Max = TableMax(flows), EventRingSize = 0 }, Advise);
         var workers = CreateWorkers(table, threads);
         byte[] store = BuildFlowStore(flows);
         long per = packets / threads;
@@ -149,15 +176,31 @@ internal static class EngineBench
             var w = workers[t];
             long wrong = 0, done = 0, now = now0;
             int from = (int)(t * perRound);
+            int batch = Math.Max(1, BatchSize);
+            Span<ulong> hashes = stackalloc ulong[batch];
             while (done < per)
             {
                 long n = Math.Min(perRound, per - done);
-                for (int i = 0; i < n; i++)
+                for (int i = 0; i < n; i += batch)
                 {
-                    PacketParser.Parse(store.AsSpan((from + i) * Stride, FrameLength), LinkType.Ethernet, out var p);
-                    var r = w.Track(ref p, now, TrackOptions.LocallyGenerated);
-                    wrong += r.IsNew && w.Confirm(ref r) ? 0 : 1;
-                    now += NsPerPacket;
+                    int m = (int)Math.Min(batch, n - i);
+                    if (batch > 1)
+                    {
+                        for (int j = 0; j < m; j++)
+                        {
+                            PacketParser.Parse(store.AsSpan((from + i + j) * Stride, FrameLength), LinkType.Ethernet, out var pp);
+                            hashes[j] = w.PrefetchBucket(ref pp, TrackOptions.LocallyGenerated);
+                        }
+                        for (int j = 0; j < m; j++) w.PrefetchEntries(hashes[j]);
+                        w.PrefetchAllocations(m);
+                    }
+                    for (int j = 0; j < m; j++)
+                    {
+                        PacketParser.Parse(store.AsSpan((from + i + j) * Stride, FrameLength), LinkType.Ethernet, out var p);
+                        var r = w.Track(ref p, now, TrackOptions.LocallyGenerated);
+                        wrong += r.IsNew && w.Confirm(ref r) ? 0 : 1;
+                        now += NsPerPacket;
+                    }
                 }
                 done += n;
                 if (done < per) now = RoundBarrier(w, now);
@@ -263,7 +306,7 @@ internal static class EngineBench
     public static (double Accounted, double Heap) MemoryPerEntry(int max)
     {
         long before = GC.GetTotalMemory(forceFullCollection: true);
-        var table = new ConntrackTable(new ConntrackOptions { Max = max, EventRingSize = 0 });
+        var table = new ConntrackTable(new ConntrackOptions { Max = max, EventRingSize = 0 }, Advise);
         long after = GC.GetTotalMemory(forceFullCollection: true);
         double accounted = (double)table.MemoryBytes / max;
         GC.KeepAlive(table);

@@ -127,6 +127,31 @@ public sealed partial class ConntrackWorker
         return idx;
     }
 
+    /// <summary>
+    /// Batch hint for new connections: makes sure the next <paramref name="count"/> allocations come from this worker's
+    /// local free list and starts loading those entries, so that initialising them does not stall on each in turn.
+    /// </summary>
+    public unsafe void PrefetchAllocations(int count)
+    {
+        count = Math.Min(count, _localFree.Length);
+        while (_localCount < count)
+        {
+            int idx = _t.PopFree();
+            if (idx < 0) break;
+            // keep LIFO order: the popped entry goes below the ones already cached
+            Array.Copy(_localFree, 0, _localFree, 1, _localCount);
+            _localFree[0] = idx;
+            _localCount++;
+        }
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        for (int j = 0; j < count && j < _localCount; j++)
+        {
+            byte* e = (byte*)Unsafe.AsPointer(ref _e[_localFree[_localCount - 1 - j]]);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(e);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(e + 64);
+        }
+    }
+
     private void FreeTentative(int idx)
     {
         ref CtEntry e = ref _e[idx];
