@@ -13,7 +13,8 @@ public sealed class FirewallEngine
 {
     public FirewallEngine(ConntrackOptions conntrack, RuleSet rules, RuleLogRing logRing)
     {
-        Table = new ConntrackTable(conntrack);
+        // the table is read at random: back it with huge pages where the kernel allows (THP "madvise" or "always")
+        Table = new ConntrackTable(conntrack, static (address, length) => Firewall.Native.Memory.MemoryAdvice.UseHugePages(address, length));
         Rules = new RuleSetHolder(rules);
         LogRing = logRing;
         Pipeline = new PacketPipeline(Table, Rules);
