@@ -40,7 +40,18 @@ public sealed partial class DataPathService : IHostedService, IAsyncDisposable
         LogOpened(_path.Name, _path.Describe());
         Ready.TrySetResult();
         _run = Task.Run(() => _path.RunAsync(_stop.Token));
+        if (_options.StatsIntervalSeconds > 0) _ = LogStatsAsync(_path, TimeSpan.FromSeconds(_options.StatsIntervalSeconds), _stop.Token);
         return Task.CompletedTask;
+    }
+
+    private async Task LogStatsAsync(IDataPath path, TimeSpan interval, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false)) LogStats(path.Name, path.Describe());
+        }
+        catch (OperationCanceledException) { }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -62,6 +73,9 @@ public sealed partial class DataPathService : IHostedService, IAsyncDisposable
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "DataPathOpened {DataPath} {Details}")]
     private partial void LogOpened(string dataPath, string details);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "DataPathStats {DataPath} {Details}")]
+    private partial void LogStats(string dataPath, string details);
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "DataPathStopped {DataPath} {Details}")]
     private partial void LogStopped(string dataPath, string details);
