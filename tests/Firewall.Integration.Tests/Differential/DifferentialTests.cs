@@ -8,6 +8,7 @@ namespace Firewall.Integration.Tests.Differential;
 /// the lab router, whose FORWARD chain logs every packet with the kernel's conntrack state; the capture is then
 /// replayed through a fresh engine configured like the router, and every packet must get the same state.
 /// Needs root, iproute2, iptables, tcpdump, ethtool, conntrack, socat, curl, ping and /usr/bin/python3 with scapy.
+/// Each capture is also run through fwctl replay (its JSON lines) and compared with the kernel packet by packet.
 /// Results: one summary line per scenario in the test output and in &lt;output dir&gt;/differential/summary.txt;
 /// the capture (&lt;scenario&gt;.pcap) and the full trace (&lt;scenario&gt;.txt) next to it.
 /// </summary>
@@ -35,6 +36,9 @@ public sealed class DifferentialTests(DiffLab lab, ITestOutputHelper output) : I
             problems.Add($"expected {expected} packets to cross the router, the kernel logged {result.Packets.Count}.");
         if (result.Packets.Count == 0)
             problems.Add("the capture is empty.");
+        // the same capture through fwctl replay (the user's tool) must agree with the kernel too
+        foreach (var p in FwctlReplayCheck.Compare(s.Name, capture.PcapPath, s.EngineOptions(), result.Packets))
+            problems.Add("fwctl replay: " + p);
 
         string? note = capture.ExpectedPackets is int e2 && e2 != result.Packets.Count ? $"capture has {result.Packets.Count}, expected {e2}" : null;
         string summary = result.SummaryLine(note);
