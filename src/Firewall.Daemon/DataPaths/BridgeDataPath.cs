@@ -79,11 +79,14 @@ public sealed partial class BridgeDataPath : IDataPath
 
     public ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return ValueTask.CompletedTask;
         _stop.Set();
         _supervisor.Join(TimeSpan.FromSeconds(2));
         _stop.Dispose();
         return ValueTask.CompletedTask;
     }
+
+    private int _disposed;
 
     public sealed class Factory : IDataPathFactory
     {

@@ -1,4 +1,7 @@
+using Firewall.Core.Conntrack;
+using Firewall.Daemon.Engine;
 using Firewall.Daemon.Options;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -63,7 +66,22 @@ public sealed partial class DataPathService : IHostedService, IAsyncDisposable
             catch (OperationCanceledException) { }
         }
         if (_path is not null) LogStopped(_path.Name, _path.Describe());
+        if (_options.LogConntrackAtStop) LogConntrackTable();
     }
+
+    private void LogConntrackTable()
+    {
+        var engine = _services.GetRequiredService<FirewallEngine>();
+        var entries = engine.Table.Snapshot(FirewallEngine.NowNs());
+        LogTable(entries.Count);
+        foreach (var e in entries) LogEntry(ConntrackFormatter.ListLine(e));
+    }
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "ConntrackTable {Entries} entries")]
+    private partial void LogTable(int entries);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "ConntrackEntry {Entry}")]
+    private partial void LogEntry(string entry);
 
     public async ValueTask DisposeAsync()
     {

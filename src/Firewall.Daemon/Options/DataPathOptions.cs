@@ -27,6 +27,8 @@ public sealed class DataPathOptions
     public ReplayDataPathOptions Replay { get; set; } = new();
     /// <summary>Seconds between live statistics log lines of the running data path (0 = only at stop).</summary>
     public int StatsIntervalSeconds { get; set; }
+    /// <summary>At stop, log every conntrack entry as conntrack -L prints it (labs and demos).</summary>
+    public bool LogConntrackAtStop { get; set; }
 
     /// <summary>Each problem names its key; empty when valid.</summary>
     public List<string> Validate(string prefix = SectionPath)
