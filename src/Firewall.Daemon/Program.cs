@@ -91,6 +91,7 @@ public static class Program
         });
         builder.Services.AddSingleton<IDataPathFactory, ReplayDataPath.Factory>();
         builder.Services.AddSingleton<IDataPathFactory, BridgeDataPath.Factory>();
+        builder.Services.AddSingleton<IDataPathFactory, NfqueueDataPath.Factory>();
         builder.Services.AddSingleton<DataPathService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DataPathService>());
         return builder.Build();

@@ -46,13 +46,11 @@ public sealed class DataPathOptions
                 CheckVerdict(e, $"{prefix}:Bridge:Arp", Bridge.Arp);
                 break;
             case DataPathMode.Nfqueue:
-                if (Nfqueue.Queues is not { Count: > 0 }) e.Add($"{prefix}:Nfqueue:Queues must list at least one queue number.");
-                else if (Nfqueue.Queues.Any(q => q is < 0 or > 65535)) e.Add($"{prefix}:Nfqueue:Queues entries must be between 0 and 65535.");
+                if (Nfqueue.EffectiveQueues.Any(q => q is < 0 or > 65535)) e.Add($"{prefix}:Nfqueue:Queues entries must be between 0 and 65535.");
                 if (Nfqueue.QueueMaxLen is < 1 or > 1_000_000) e.Add($"{prefix}:Nfqueue:QueueMaxLen must be between 1 and 1000000 (got {Nfqueue.QueueMaxLen}).");
                 foreach (var c in Nfqueue.Chains ?? [])
                     if (c is not ("FORWARD" or "INPUT" or "OUTPUT")) e.Add($"{prefix}:Nfqueue:Chains: \"{c}\" is not FORWARD, INPUT or OUTPUT.");
-                if (Nfqueue.ManageKernelRules && Nfqueue.Chains is not { Count: > 0 }) e.Add($"{prefix}:Nfqueue:Chains must name at least one chain when ManageKernelRules is true.");
-                if (Nfqueue.ManageKernelRules && Nfqueue.Queues is { Count: > 1 } qs)
+                if (Nfqueue.ManageKernelRules && Nfqueue.EffectiveQueues is { Count: > 1 } qs)
                 {
                     var sorted = qs.Order().ToList();
                     for (int i = 1; i < sorted.Count; i++)
@@ -62,7 +60,7 @@ public sealed class DataPathOptions
                             break;
                         }
                 }
-                if (Nfqueue.Families is not { Count: > 0 } || Nfqueue.Families.Any(f => f is not ("IPv4" or "IPv6")))
+                if (Nfqueue.EffectiveFamilies.Any(f => f is not ("IPv4" or "IPv6")))
                     e.Add($"{prefix}:Nfqueue:Families must list IPv4 and/or IPv6.");
                 break;
             case DataPathMode.Tun:
@@ -104,10 +102,15 @@ public sealed class BridgeOptions
 
 public sealed class NfqueueOptions
 {
-    public List<int> Queues { get; set; } = [0];
+    /// <summary>Queue numbers, one reader each; empty = [0]. (Lists default to empty: the configuration binder appends to a
+    /// list that already has items, so defaults live in the Effective… properties.)</summary>
+    public List<int> Queues { get; set; } = [];
+    public IReadOnlyList<int> EffectiveQueues => Queues is { Count: > 0 } ? Queues.Distinct().ToList() : [0];
     /// <summary>Install (and remove on exit) the iptables NFQUEUE rules in these chains.</summary>
     public bool ManageKernelRules { get; set; }
-    public List<string> Chains { get; set; } = ["FORWARD"];
+    public List<string> Chains { get; set; } = [];
+    /// <summary>Chains, empty = [FORWARD].</summary>
+    public IReadOnlyList<string> EffectiveChains => Chains is { Count: > 0 } ? Chains.Distinct().ToList() : ["FORWARD"];
     /// <summary>--queue-bypass: accept packets while no daemon listens.</summary>
     public bool QueueBypass { get; set; } = true;
     /// <summary>NFQA_CFG_F_FAIL_OPEN: accept packets when the queue is full.</summary>
@@ -116,7 +119,9 @@ public sealed class NfqueueOptions
     /// <summary>NFQA_CFG_F_GSO: take GSO super-packets unsegmented (their checksums are partial and not verified).</summary>
     public bool Gso { get; set; } = true;
     /// <summary>Families whose iptables rules are managed: IPv4 (iptables) and IPv6 (ip6tables).</summary>
-    public List<string> Families { get; set; } = ["IPv4", "IPv6"];
+    public List<string> Families { get; set; } = [];
+    /// <summary>Families, empty = both.</summary>
+    public IReadOnlyList<string> EffectiveFamilies => Families is { Count: > 0 } ? Families.Distinct().ToList() : ["IPv4", "IPv6"];
 }
 
 public sealed class TunOptions
