@@ -90,6 +90,8 @@ public static class Program
             return new FirewallEngine(ct, rules, ring);
         });
         builder.Services.AddSingleton<IDataPathFactory, ReplayDataPath.Factory>();
+        builder.Services.AddSingleton<IDataPathFactory, BridgeDataPath.Factory>();
+        builder.Services.AddSingleton<IDataPathFactory, NfqueueDataPath.Factory>();
         builder.Services.AddSingleton<DataPathService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DataPathService>());
         return builder.Build();

@@ -1,4 +1,7 @@
+using Firewall.Core.Conntrack;
+using Firewall.Daemon.Engine;
 using Firewall.Daemon.Options;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -40,7 +43,18 @@ public sealed partial class DataPathService : IHostedService, IAsyncDisposable
         LogOpened(_path.Name, _path.Describe());
         Ready.TrySetResult();
         _run = Task.Run(() => _path.RunAsync(_stop.Token));
+        if (_options.StatsIntervalSeconds > 0) _ = LogStatsAsync(_path, TimeSpan.FromSeconds(_options.StatsIntervalSeconds), _stop.Token);
         return Task.CompletedTask;
+    }
+
+    private async Task LogStatsAsync(IDataPath path, TimeSpan interval, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false)) LogStats(path.Name, path.Describe());
+        }
+        catch (OperationCanceledException) { }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -52,7 +66,22 @@ public sealed partial class DataPathService : IHostedService, IAsyncDisposable
             catch (OperationCanceledException) { }
         }
         if (_path is not null) LogStopped(_path.Name, _path.Describe());
+        if (_options.LogConntrackAtStop) LogConntrackTable();
     }
+
+    private void LogConntrackTable()
+    {
+        var engine = _services.GetRequiredService<FirewallEngine>();
+        var entries = engine.Table.Snapshot(FirewallEngine.NowNs());
+        LogTable(entries.Count);
+        foreach (var e in entries) LogEntry(ConntrackFormatter.ListLine(e));
+    }
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "ConntrackTable {Entries} entries")]
+    private partial void LogTable(int entries);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "ConntrackEntry {Entry}")]
+    private partial void LogEntry(string entry);
 
     public async ValueTask DisposeAsync()
     {
@@ -62,6 +91,9 @@ public sealed partial class DataPathService : IHostedService, IAsyncDisposable
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "DataPathOpened {DataPath} {Details}")]
     private partial void LogOpened(string dataPath, string details);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "DataPathStats {DataPath} {Details}")]
+    private partial void LogStats(string dataPath, string details);
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "DataPathStopped {DataPath} {Details}")]
     private partial void LogStopped(string dataPath, string details);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Firewall.Core.Conntrack;
 using Firewall.Core.Pipeline;
 using Firewall.Core.Rules;
@@ -24,6 +25,15 @@ public sealed class FirewallEngine
     public RuleSetHolder Rules { get; }
     public RuleLogRing LogRing { get; }
     public PacketPipeline Pipeline { get; }
+
+    /// <summary>
+    /// The engine's clock for live data paths: monotonic nanoseconds (CLOCK_MONOTONIC through Stopwatch), shared by all
+    /// readers, their idle maintenance and listings. Allocation-free.
+    /// </summary>
+    public static long NowNs() => s_ticksToNs == 1 ? Stopwatch.GetTimestamp() : (long)(Stopwatch.GetTimestamp() * s_ticksToNsDouble);
+
+    private static readonly long s_ticksToNs = Stopwatch.Frequency == 1_000_000_000 ? 1 : 0;
+    private static readonly double s_ticksToNsDouble = 1e9 / Stopwatch.Frequency;
 
     /// <summary>Compiles the Firewall:Rules section (reading its iptables-save files); errors name the key or file and line.</summary>
     public static RuleSet? CompileRules(FirewallRulesOptions options, RuleLogRing logRing, out List<string> errors) =>
