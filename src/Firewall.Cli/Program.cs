@@ -11,7 +11,12 @@ public static class Program
     public static RootCommand BuildRoot()
     {
         var root = new RootCommand("fwctl — control and analysis tool for firewall-daemon");
+        root.Options.Add(ControlCommandsCli.Socket);
         root.Subcommands.Add(ReplayCommand.Create());
+        root.Subcommands.Add(ControlCommandsCli.Conntrack());
+        root.Subcommands.Add(ControlCommandsCli.Rules());
+        root.Subcommands.Add(ControlCommandsCli.Status());
+        root.Subcommands.Add(ControlCommandsCli.Reload());
         return root;
     }
 }

@@ -10,6 +10,10 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Firewall.Daemon.Logging;
+using Firewall.Daemon.Control;
+using Firewall.Daemon.Events;
+using Firewall.Daemon.Health;
+using Firewall.Daemon.Reload;
 using Serilog;
 
 namespace Firewall.Daemon;
@@ -89,9 +93,19 @@ public static class Program
                 ?? throw new ConfigurationException(errors);
             return new FirewallEngine(ct, rules, ring);
         });
+        builder.Services.AddOptions<ControlOptions>().Bind(builder.Configuration.GetSection(ControlOptions.SectionPath)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ControlOptions>, ControlOptionsValidator>();
         builder.Services.AddSingleton<IDataPathFactory, ReplayDataPath.Factory>();
+        builder.Services.AddSingleton<DataPathHealth>();
         builder.Services.AddSingleton<DataPathService>();
+        builder.Services.AddSingleton<IStatusSource>(sp => sp.GetRequiredService<DataPathService>());
+        builder.Services.AddSingleton<ConfigReloader>();
+        builder.Services.AddSingleton<ConntrackEventHub>();
+        builder.Services.AddSingleton<ControlHandler>();
+        builder.Services.AddSingleton<ControlServer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DataPathService>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ConntrackEventHub>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ControlServer>());
         return builder.Build();
     }
 

@@ -1,3 +1,5 @@
+using Firewall.Daemon.Control;
+using Firewall.Daemon.Health;
 using Firewall.Daemon.Options;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -6,22 +8,24 @@ using Microsoft.Extensions.Options;
 namespace Firewall.Daemon.DataPaths;
 
 /// <summary>Opens the configured data path at start (start-up fails if it cannot be opened) and runs it until shutdown.</summary>
-public sealed partial class DataPathService : IHostedService, IAsyncDisposable
+public sealed partial class DataPathService : IHostedService, IAsyncDisposable, IStatusSource
 {
     private readonly IServiceProvider _services;
     private readonly IEnumerable<IDataPathFactory> _factories;
     private readonly DataPathOptions _options;
+    private readonly DataPathHealth _health;
     private readonly ILogger<DataPathService> _log;
     private readonly CancellationTokenSource _stop = new();
     private IDataPath? _path;
     private Task? _run;
 
     public DataPathService(IServiceProvider services, IEnumerable<IDataPathFactory> factories, IOptions<DataPathOptions> options,
-                           ILogger<DataPathService> log)
+                           DataPathHealth health, ILogger<DataPathService> log)
     {
         _services = services;
         _factories = factories;
         _options = options.Value;
+        _health = health;
         _log = log;
     }
 
@@ -40,6 +44,13 @@ public sealed partial class DataPathService : IHostedService, IAsyncDisposable
         LogOpened(_path.Name, _path.Describe());
         Ready.TrySetResult();
         _run = Task.Run(() => _path.RunAsync(_stop.Token));
+        _ = _run.ContinueWith(t =>
+        {
+            // a data path that gives up stops the watchdog: systemd restarts the service
+            string why = t.Exception?.GetBaseException().Message ?? "cancelled";
+            _health.ReportFailure($"data path {_path.Name} ended: {why}");
+            LogFailed(_path.Name, why);
+        }, CancellationToken.None, TaskContinuationOptions.NotOnRanToCompletion, TaskScheduler.Default);
         return Task.CompletedTask;
     }
 
@@ -54,6 +65,14 @@ public sealed partial class DataPathService : IHostedService, IAsyncDisposable
         if (_path is not null) LogStopped(_path.Name, _path.Describe());
     }
 
+    public IEnumerable<KeyValuePair<string, string>> Status()
+    {
+        if (_path is null) { yield return new("data path", "not open"); yield break; }
+        yield return new("data path", $"{_path.Name} {_path.Describe()}");
+        bool ok = _health.IsHealthy(out var problem);
+        yield return new("packet path", ok ? $"healthy ({_health.Readers} readers)" : $"UNHEALTHY: {problem}");
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_path is not null) await _path.DisposeAsync().ConfigureAwait(false);
@@ -65,4 +84,7 @@ public sealed partial class DataPathService : IHostedService, IAsyncDisposable
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "DataPathStopped {DataPath} {Details}")]
     private partial void LogStopped(string dataPath, string details);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Critical, Message = "DataPathFailed {DataPath} {Problem}")]
+    private partial void LogFailed(string dataPath, string problem);
 }

@@ -3,6 +3,7 @@ using Firewall.Core.Packets.Capture;
 using Firewall.Core.Pipeline;
 using Firewall.Core.Rules;
 using Firewall.Daemon.Engine;
+using Firewall.Daemon.Health;
 using Firewall.Daemon.Options;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -15,14 +16,17 @@ public sealed partial class ReplayDataPath : IDataPath
 {
     private readonly FirewallEngine _engine;
     private readonly ReplayDataPathOptions _options;
+    private readonly DataPathHealth _health;
     private readonly ILogger _log;
     private PcapReader? _reader;
     private long _packets, _accepted, _dropped;
+    private long _lastTimestampNs;
 
-    public ReplayDataPath(FirewallEngine engine, ReplayDataPathOptions options, ILogger log)
+    public ReplayDataPath(FirewallEngine engine, ReplayDataPathOptions options, DataPathHealth health, ILogger log)
     {
         _engine = engine;
         _options = options;
+        _health = health;
         _log = log;
     }
 
@@ -33,15 +37,18 @@ public sealed partial class ReplayDataPath : IDataPath
     public void Open()
     {
         try { _reader = PcapReader.Open(_options.Capture); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CaptureFormatException)
         {
             throw new InvalidOperationException($"{DataPathOptions.SectionPath}:Replay:Capture: {_options.Capture}: {e.Message}", e);
         }
+        // the capture's timestamps are the engine clock while replaying (listings and saved state agree with it)
+        _engine.UseClock(() => Interlocked.Read(ref _lastTimestampNs));
     }
 
     public Task RunAsync(CancellationToken stoppingToken) => Task.Run(() =>
     {
         var worker = _engine.Pipeline.CreateWorker();
+        using var heartbeat = _health.Register("replay");
         FilterHook hook = _options.Chain switch { "INPUT" => FilterHook.Input, "OUTPUT" => FilterHook.Output, _ => FilterHook.Forward };
         try
         {
@@ -49,7 +56,10 @@ public sealed partial class ReplayDataPath : IDataPath
             {
                 PacketParser.Parse(rec.Data, rec.LinkType, out ParsedPacket p);
                 var meta = new PacketMeta(null, null, p.IpVersion == 6);
-                var v = worker.Process(ref p, rec.TimestampNs, hook, in meta, hook != FilterHook.Output, out _);
+                Interlocked.Exchange(ref _lastTimestampNs, rec.TimestampNs);
+                var v = worker.Process(ref p, rec.TimestampNs, hook, in meta, hook != FilterHook.Output, out var decision);
+                _engine.Traffic.Record(worker.Conntrack.WorkerId, in decision);
+                heartbeat.Beat();
                 Interlocked.Increment(ref _packets);
                 if (v == Verdict.Accept) Interlocked.Increment(ref _accepted); else Interlocked.Increment(ref _dropped);
             }
@@ -80,6 +90,7 @@ public sealed partial class ReplayDataPath : IDataPath
         public IDataPath Create(IServiceProvider services) => new ReplayDataPath(
             services.GetRequiredService<FirewallEngine>(),
             services.GetRequiredService<IOptions<DataPathOptions>>().Value.Replay,
+            services.GetRequiredService<DataPathHealth>(),
             services.GetRequiredService<ILoggerFactory>().CreateLogger("Firewall.DataPath.Replay"));
     }
 }

@@ -31,3 +31,12 @@ public sealed class RulesOptionsValidator : IValidateOptions<FirewallRulesOption
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }
+
+public sealed class ControlOptionsValidator : IValidateOptions<Control.ControlOptions>
+{
+    public ValidateOptionsResult Validate(string? name, Control.ControlOptions options)
+    {
+        var errors = options.Validate();
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
