@@ -97,9 +97,11 @@ public sealed partial class ConntrackTable
     /// Restores records written by <see cref="Export"/> (possibly by another process): each entry gets its remaining
     /// timeout from <paramref name="nowNs"/> on the current engine clock. Records that are malformed, expired, or
     /// duplicate a live entry are skipped; when the table is full the rest is counted and left out. Expectations whose
-    /// master was not restored are skipped. Call before traffic flows, or at least from one thread.
+    /// master was not restored are skipped. <paramref name="elapsedMs"/> is the time that passed since the export (the
+    /// daemon's downtime): it is taken off every remaining timeout, and what it uses up is not restored. Call before
+    /// traffic flows, or at least from one thread.
     /// </summary>
-    public ConntrackImportResult Import(long nowNs, ReadOnlySpan<byte> entries, ReadOnlySpan<byte> expectations)
+    public ConntrackImportResult Import(long nowNs, ReadOnlySpan<byte> entries, ReadOnlySpan<byte> expectations, uint elapsedMs = 0)
     {
         if (entries.Length % EntryRecordSize != 0) throw new ArgumentException("not a whole number of entry records", nameof(entries));
         if (expectations.Length % ExpectationRecordSize != 0) throw new ArgumentException("not a whole number of expectation records", nameof(expectations));
@@ -117,6 +119,7 @@ public sealed partial class ConntrackTable
                 var t = MemoryMarshal.Read<ConnTuple>(r);
                 ushort status = BinaryPrimitives.ReadUInt16LittleEndian(r[40..]);
                 uint remaining = BinaryPrimitives.ReadUInt32LittleEndian(r[44..]);
+                if ((status & (ushort)CtStatus.FixedTimeout) == 0) remaining = remaining > elapsedMs ? remaining - elapsedMs : 0;
                 int oldIdx = BinaryPrimitives.ReadInt32LittleEndian(r[52..]);
                 int oldMaster = BinaryPrimitives.ReadInt32LittleEndian(r[108..]);
                 if (!Plausible(in t, status, remaining, r[43]) || !t.TryInvert(out var tinv) || Lookup(in t, t.Hash(Seed), in tinv, true, now, _control, out _, out _) >= 0)
@@ -124,7 +127,9 @@ public sealed partial class ConntrackTable
                     skipped++;
                     continue;
                 }
-                int idx = _control.ImportEntry(in t, status, r[42], r[43], remaining, BinaryPrimitives.ReadUInt32LittleEndian(r[48..]), r.Slice(56, ProtoDataLength), now, s);
+                uint age = BinaryPrimitives.ReadUInt32LittleEndian(r[48..]);
+                age = age > uint.MaxValue - elapsedMs ? uint.MaxValue : age + elapsedMs;
+                int idx = _control.ImportEntry(in t, status, r[42], r[43], remaining, age, r.Slice(56, ProtoDataLength), now, s);
                 if (idx < 0) { full += (entries.Length - off) / EntryRecordSize; break; }
                 map[oldIdx] = idx;
                 if (oldMaster >= 0 && (status & (ushort)CtStatus.Expected) != 0) masters.Add((idx, oldMaster));
@@ -138,6 +143,7 @@ public sealed partial class ConntrackTable
                 var r = expectations.Slice(off, ExpectationRecordSize);
                 var t = MemoryMarshal.Read<ConnTuple>(r);
                 uint remaining = BinaryPrimitives.ReadUInt32LittleEndian(r[44..]);
+                remaining = remaining > elapsedMs ? remaining - elapsedMs : 0;
                 int oldMaster = BinaryPrimitives.ReadInt32LittleEndian(r[48..]);
                 if (t.Family is not (4 or 6) || remaining == 0 || remaining > ConntrackOptions.MaxTimeoutSeconds * 1000u ||
                     !map.TryGetValue(oldMaster, out int master) || r[41] > 3)

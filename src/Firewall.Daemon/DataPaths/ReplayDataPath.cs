@@ -41,14 +41,16 @@ public sealed partial class ReplayDataPath : IDataPath
         {
             throw new InvalidOperationException($"{DataPathOptions.SectionPath}:Replay:Capture: {_options.Capture}: {e.Message}", e);
         }
-        // the capture's timestamps are the engine clock while replaying (listings and saved state agree with it)
-        _engine.UseClock(() => Interlocked.Read(ref _lastTimestampNs));
+        // capture time is mapped onto the engine clock (first packet = now): after a long capture replayed in an instant
+        // the engine clock stands at the capture's last packet until real time catches up
+        _engine.UseClock(() => Math.Max(FirewallEngine.MonotonicNs(), Interlocked.Read(ref _lastTimestampNs)));
     }
 
     public Task RunAsync(CancellationToken stoppingToken) => Task.Run(() =>
     {
         var worker = _engine.Pipeline.CreateWorker();
         using var heartbeat = _health.Register("replay");
+        long offset = long.MinValue;
         FilterHook hook = _options.Chain switch { "INPUT" => FilterHook.Input, "OUTPUT" => FilterHook.Output, _ => FilterHook.Forward };
         try
         {
@@ -56,8 +58,10 @@ public sealed partial class ReplayDataPath : IDataPath
             {
                 PacketParser.Parse(rec.Data, rec.LinkType, out ParsedPacket p);
                 var meta = new PacketMeta(null, null, p.IpVersion == 6);
-                Interlocked.Exchange(ref _lastTimestampNs, rec.TimestampNs);
-                var v = worker.Process(ref p, rec.TimestampNs, hook, in meta, hook != FilterHook.Output, out var decision);
+                if (offset == long.MinValue) offset = FirewallEngine.MonotonicNs() - rec.TimestampNs;
+                long now = rec.TimestampNs + offset;
+                Interlocked.Exchange(ref _lastTimestampNs, now);
+                var v = worker.Process(ref p, now, hook, in meta, hook != FilterHook.Output, out var decision);
                 _engine.Traffic.Record(worker.Conntrack.WorkerId, in decision);
                 heartbeat.Beat();
                 Interlocked.Increment(ref _packets);
@@ -69,6 +73,13 @@ public sealed partial class ReplayDataPath : IDataPath
             LogCaptureError(e.Message);
         }
         LogReplayDone(Interlocked.Read(ref _packets), Interlocked.Read(ref _accepted), Interlocked.Read(ref _dropped), _engine.Table.Count);
+        // like a live reader with no traffic: wake on a timeout, advance the timers, show liveness
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            worker.Conntrack.Maintain(_engine.NowNs());
+            heartbeat.Beat();
+            stoppingToken.WaitHandle.WaitOne(200);
+        }
     }, stoppingToken);
 
     public ValueTask DisposeAsync()
