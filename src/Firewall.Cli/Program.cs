@@ -12,10 +12,15 @@ public static class Program
     public static RootCommand BuildRoot()
     {
         var root = new RootCommand("fwctl: control and inspect the Firewall.Daemon engine");
+        root.Options.Add(ControlCommandsCli.Socket);
         Command[] commands =
         [
             ReplayCommand.Create(),
             BenchCommand.Create(),
+            ControlCommandsCli.Conntrack(),
+            ControlCommandsCli.Rules(),
+            ControlCommandsCli.Status(),
+            ControlCommandsCli.Reload(),
         ];
         foreach (var c in commands) root.Subcommands.Add(c);
         return root;

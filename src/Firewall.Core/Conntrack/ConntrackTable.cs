@@ -8,7 +8,7 @@ namespace Firewall.Core.Conntrack;
 /// a lock-free free list, and up to <see cref="MaxWorkers"/> packet workers (one per packet thread), each owning a
 /// timing wheel for the entries it created. Lookups never block; no lock is taken on the packet path.
 /// </summary>
-public sealed class ConntrackTable
+public sealed partial class ConntrackTable
 {
     /// <summary>Packet workers (owner ids 0–6); id 7 is the control context used by listing/flush/delete.</summary>
     public const int MaxWorkers = 7;

@@ -253,7 +253,8 @@ public sealed partial class ConntrackWorker
         if (EvictFrom(Unassured, own: true, now)) return true;
         foreach (var w in _t.Workers)
         {
-            if (w is null || w == this || w.Id == ConntrackTable.ControlId) continue;
+            // the control context owns only entries restored from a saved table; those may be evicted like any other
+            if (w is null || w == this) continue;
             if (EvictFrom(w.Unassured, own: false, now)) return true;
         }
         return false;
