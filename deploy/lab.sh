@@ -131,6 +131,8 @@ cat >"$WORK/appsettings.json" <<EOF
       "Bridge": { "Interfaces": [ "$BR_IN", "$BR_OUT" ], "BufferSizeMb": 8, "Arp": "ACCEPT", "NonIp": "DROP" }
     },
     "Conntrack": { "Checksum": true, "TcpLoose": true },
+    "Control": { "SocketPath": "$WORK/control.sock" },
+    "State": { "Directory": "$WORK/state" },
     "Rules": {
       "Filter": {
         "Forward": {
@@ -234,7 +236,7 @@ if grep -q 40404 "$WORK/ack.cap"; then bad "the ACK reached the inside host: $(c
 # ---------------------------------------------------------------- conntrack table and counters
 say "5. the conntrack table"
 if "$DOTNET" "$REPO/src/Firewall.Cli/bin/Release/net10.0/fwctl.dll" conntrack --help >/dev/null 2>&1; then
-  ip netns exec "$NS_BR" "$DOTNET" "$REPO/src/Firewall.Cli/bin/Release/net10.0/fwctl.dll" conntrack -L | sed 's/^/   /' || true
+  ip netns exec "$NS_BR" "$DOTNET" "$REPO/src/Firewall.Cli/bin/Release/net10.0/fwctl.dll" --socket "$WORK/control.sock" conntrack -L | sed 's/^/   /' || true
 else
   info "(fwctl conntrack is not in this build: the daemon logs its table at stop, shown below)"
 fi
