@@ -512,31 +512,20 @@ public sealed partial class ConntrackWorker
     /// <summary>Another live, confirmed entry of the same flow (the lowest index when several), with the version it was read at; -1 if none.</summary>
     private int FindDuplicate(in ConnTuple t, ulong h, in ConnTuple tinv, int self, out int version)
     {
-        uint b = _t.Index.Home(h);
-        uint fp = HashIndex.Fingerprint(h);
         int best = -1;
         version = 0;
-        while (true)
+        foreach (int rf in _t.Index.Candidates(h))
         {
-            ReadOnlySpan<uint> slots = _t.Index.Bucket(b);
-            for (int i = 0; i < slots.Length; i++)
-            {
-                uint v = slots[i];
-                if (v == 0 || (v & 0xFF000000u) != fp) continue;
-                int rf = HashIndex.RefOf(v);
-                int idx = rf >> 1;
-                if (idx == self) continue;
-                ref CtEntry e = ref _e[idx];
-                int ver = Volatile.Read(ref e.Version);
-                if ((ver & 1) != 0) continue; // being killed or removed right now
-                if ((rf & 1) == 0 ? !e.Orig.Equals(t) : !e.Orig.Equals(tinv)) continue;
-                ushort st = e.Status;
-                if ((st & (ushort)CtStatus.Dying) != 0 || (st & (ushort)CtStatus.Confirmed) == 0) continue;
-                if (Volatile.Read(ref e.Version) != ver) continue;
-                if (best < 0 || idx < best) { best = idx; version = ver; }
-            }
-            if (!_t.Index.HasOverflow(b)) break;
-            b = _t.Index.Next(b);
+            int idx = rf >> 1;
+            if (idx == self) continue;
+            ref CtEntry e = ref _e[idx];
+            int ver = Volatile.Read(ref e.Version);
+            if ((ver & 1) != 0) continue; // being killed or removed right now
+            if ((rf & 1) == 0 ? !e.Orig.Equals(t) : !e.Orig.Equals(tinv)) continue;
+            ushort st = e.Status;
+            if ((st & (ushort)CtStatus.Dying) != 0 || (st & (ushort)CtStatus.Confirmed) == 0) continue;
+            if (Volatile.Read(ref e.Version) != ver) continue;
+            if (best < 0 || idx < best) { best = idx; version = ver; }
         }
         return best;
     }

@@ -72,6 +72,50 @@ internal sealed class HashIndex
             System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref _slots[_base + (int)Home(hash) * SlotsPerBucket]));
     }
 
+    /// <summary>Enumerates the references whose fingerprint matches <paramref name="hash"/>, following overflow buckets.</summary>
+    public Probe Candidates(ulong hash) => new(this, hash);
+
+    /// <summary>The references stored under a hash's fingerprint (candidates: the caller compares the real key).</summary>
+    public ref struct Probe
+    {
+        private readonly HashIndex _index;
+        private readonly uint _fp;
+        private uint _bucket;
+        private ReadOnlySpan<uint> _slots;
+        private int _i;
+
+        internal Probe(HashIndex index, ulong hash)
+        {
+            _index = index;
+            _fp = Fingerprint(hash);
+            _bucket = index.Home(hash);
+            _slots = index.Bucket(_bucket);
+            _i = -1;
+            Current = -1;
+        }
+
+        /// <summary>The candidate reference (entry &lt;&lt; 1 | direction).</summary>
+        public int Current { get; private set; }
+
+        public bool MoveNext()
+        {
+            while (true)
+            {
+                while (++_i < _slots.Length)
+                {
+                    uint v = _slots[_i];
+                    if (v != 0 && (v & 0xFF000000u) == _fp) { Current = RefOf(v); return true; }
+                }
+                if (!_index.HasOverflow(_bucket)) return false;
+                _bucket = _index.Next(_bucket);
+                _slots = _index.Bucket(_bucket);
+                _i = -1;
+            }
+        }
+
+        public readonly Probe GetEnumerator() => this;
+    }
+
     /// <summary>Adds a reference. False only when every bucket is full (cannot happen below the sized capacity).</summary>
     public bool Insert(ulong hash, uint value)
     {
