@@ -92,6 +92,8 @@ public static class Program
         builder.Services.AddSingleton<IDataPathFactory, ReplayDataPath.Factory>();
         builder.Services.AddSingleton<IDataPathFactory, BridgeDataPath.Factory>();
         builder.Services.AddSingleton<IDataPathFactory, NfqueueDataPath.Factory>();
+        builder.Services.AddSingleton<IDataPathFactory, MonitorDataPath.Factory>();
+        builder.Services.AddSingleton<IDataPathFactory, TunDataPath.Factory>();
         builder.Services.AddSingleton<DataPathService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DataPathService>());
         return builder.Build();
