@@ -164,7 +164,7 @@ public sealed class TunReader : PacketReader
     public override string Describe() =>
         $"{_name}: packets={Interlocked.Read(ref Packets)} accepted={Interlocked.Read(ref Accepted)} dropped={Interlocked.Read(ref Dropped)} " +
         $"rejected={Interlocked.Read(ref Rejected)} rejects_sent={Interlocked.Read(ref RejectsSent)} write_errors={Interlocked.Read(ref WriteErrors)} " +
-        $"restarts={Interlocked.Read(ref Restarts)}";
+        $"restarts={Interlocked.Read(ref Restarts)} thread_alloc={Volatile.Read(ref ThreadAllocatedBytes)}";
 
     public override void Run(StopEvent stop)
     {
@@ -178,6 +178,7 @@ public sealed class TunReader : PacketReader
             {
                 _lastMaintain = now;
                 _worker.Conntrack.Maintain(now);
+                SampleAllocations();
             }
         }
     }
