@@ -110,6 +110,8 @@ public static class Program
         builder.Services.AddSingleton<IDataPathFactory, ReplayDataPath.Factory>();
         builder.Services.AddSingleton<IDataPathFactory, BridgeDataPath.Factory>();
         builder.Services.AddSingleton<IDataPathFactory, NfqueueDataPath.Factory>();
+        builder.Services.AddSingleton<IDataPathFactory, MonitorDataPath.Factory>();
+        builder.Services.AddSingleton<IDataPathFactory, TunDataPath.Factory>();
         builder.Services.AddSingleton(_ => SystemdNotifier.FromEnvironment());
         builder.Services.AddSingleton<DataPathHealth>();
         builder.Services.AddSingleton<DataPathLog>();

@@ -179,7 +179,7 @@ public sealed partial class NfqueueReader : PacketReader
         return $"{Name}: packets={Interlocked.Read(ref Packets)} accepted={Interlocked.Read(ref Accepted)} dropped={Interlocked.Read(ref Dropped)} " +
                $"rejected={Interlocked.Read(ref Rejected)} rejects_sent={Interlocked.Read(ref RejectsSent)} csum_not_verified={Interlocked.Read(ref ChecksumNotVerified)} " +
                $"other_hook={Interlocked.Read(ref OtherHook)} truncated={Interlocked.Read(ref Truncated)} enobufs={c.NoBufferErrors} " +
-               $"batch_verdicts={c.BatchVerdicts} single_verdicts={c.SingleVerdicts} restarts={Interlocked.Read(ref Restarts)}";
+               $"batch_verdicts={c.BatchVerdicts} single_verdicts={c.SingleVerdicts} restarts={Interlocked.Read(ref Restarts)} thread_alloc={Volatile.Read(ref ThreadAllocatedBytes)}";
     }
 
     /// <summary>Binds the queue (start-up fails with a clear message when another process holds it).</summary>
@@ -251,6 +251,7 @@ public sealed partial class NfqueueReader : PacketReader
                 _lastMaintain = now;
                 _worker.Conntrack.Maintain(now);
                 _names.RefreshIfDue(now);
+                SampleAllocations();
             }
         }
     }

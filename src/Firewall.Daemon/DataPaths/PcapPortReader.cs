@@ -97,6 +97,7 @@ public abstract partial class PcapPortReader : PacketReader, IPcapFrameHandler
             {
                 _lastMaintain = now;
                 Worker.Conntrack.Maintain(now);
+                SampleAllocations();
             }
             if (now - _lastHousekeeping >= HousekeepingEveryNs)
             {
@@ -157,7 +158,7 @@ public abstract partial class PcapPortReader : PacketReader, IPcapFrameHandler
 
     /// <summary>The pcap figures for status lines.</summary>
     protected string DescribePcap() =>
-        $"pcap_recv={Interlocked.Read(ref PcapReceived)} pcap_drop={Interlocked.Read(ref PcapDropped)} pcap_ifdrop={Interlocked.Read(ref PcapInterfaceDropped)} reopened={Interlocked.Read(ref Reopened)} restarts={Interlocked.Read(ref Restarts)}";
+        $"pcap_recv={Interlocked.Read(ref PcapReceived)} pcap_drop={Interlocked.Read(ref PcapDropped)} pcap_ifdrop={Interlocked.Read(ref PcapInterfaceDropped)} reopened={Interlocked.Read(ref Reopened)} restarts={Interlocked.Read(ref Restarts)} thread_alloc={Volatile.Read(ref ThreadAllocatedBytes)}";
 
     [LoggerMessage(EventId = 130, Level = LogLevel.Warning, Message = "InterfaceWaiting {Reader}: {Interface} is not up; waiting for it")]
     private partial void LogInterfaceWaiting(string reader, string @interface);

@@ -20,6 +20,12 @@ public abstract class PacketReader
 
     /// <summary>Restarts so far (maintained by the supervisor).</summary>
     public long Restarts;
+
+    /// <summary>Bytes allocated so far by the reader thread (refreshed on its idle/maintenance tick): flat in steady state.</summary>
+    public long ThreadAllocatedBytes;
+
+    /// <summary>Called by the reader thread on its maintenance tick.</summary>
+    protected void SampleAllocations() => Volatile.Write(ref ThreadAllocatedBytes, GC.GetAllocatedBytesForCurrentThread());
 }
 
 /// <summary>

@@ -189,5 +189,24 @@ public sealed class BridgeDataPathTests(BridgeFixture f) : IClassFixture<BridgeF
         Assert.Equal(inAfter["inject_errors"], inBefore["inject_errors"]);
     }
 
+    [Fact]
+    public void SteadyState_ForwardingAllocatesNothingOnTheReaderThreads()
+    {
+        // Warm-up: the same traffic once (first-use paths, tiered JIT), then the measured run.
+        Traffic.Flood(Lab, f.T.Inside, BridgeTopology.OutsideV4, 300);
+        Traffic.Flood(Lab, f.T.Inside, BridgeTopology.OutsideV6, 300);
+        var inBefore = f.Daemon.FreshCounters(f.T.PortIn);
+        var outBefore = DaemonProcess.ParseCounters(f.Daemon.EventsNamed("DataPathStats").Last().Property("Details")!, f.T.PortOut);
+        Traffic.Flood(Lab, f.T.Inside, BridgeTopology.OutsideV4, 1000);
+        Traffic.Flood(Lab, f.T.Inside, BridgeTopology.OutsideV6, 1000);
+        var inAfter = f.Daemon.FreshCounters(f.T.PortIn);
+        var outAfter = DaemonProcess.ParseCounters(f.Daemon.EventsNamed("DataPathStats").Last().Property("Details")!, f.T.PortOut);
+
+        Assert.True(inAfter["accepted"] - inBefore["accepted"] >= 2000);
+        Assert.True(inAfter["thread_alloc"] > 0, "the reader thread's allocations were never sampled");
+        Assert.Equal(inBefore["thread_alloc"], inAfter["thread_alloc"]);
+        Assert.Equal(outBefore["thread_alloc"], outAfter["thread_alloc"]);
+    }
+
     internal static string Ip(bool v6, string src, string dst) => v6 ? $"IPv6(src='{src}', dst='{dst}')" : $"IP(src='{src}', dst='{dst}')";
 }

@@ -153,6 +153,20 @@ public sealed class NfqueueDataPathTests(NfqueueFixture f) : IClassFixture<Nfque
         Assert.True(after["rejects_sent"] - before["rejects_sent"] >= 1);
     }
 
+    [Fact]
+    public void SteadyState_VerdictsAllocateNothingOnTheReaderThread()
+    {
+        Traffic.Flood(Lab, f.T.Client, R.ServerV4, 300);
+        Traffic.Flood(Lab, f.T.Client, R.ServerV6, 300);
+        var before = f.Daemon.FreshCounters("queue 0");
+        Traffic.Flood(Lab, f.T.Client, R.ServerV4, 1000);
+        Traffic.Flood(Lab, f.T.Client, R.ServerV6, 1000);
+        var after = f.Daemon.FreshCounters("queue 0");
+        Assert.True(after["accepted"] - before["accepted"] >= 4000);
+        Assert.True(after["thread_alloc"] > 0, "the reader thread's allocations were never sampled");
+        Assert.Equal(before["thread_alloc"], after["thread_alloc"]);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -41,6 +41,13 @@ public static class Traffic
         return 0;
     }
 
+    /// <summary>A fast ping run (2 ms apart; root): <paramref name="count"/> echo requests and their replies.</summary>
+    public static void Flood(NetLab lab, string ns, string address, int count)
+    {
+        lab.Run(ns, TimeSpan.FromSeconds(count / 100 + 10), "ping",
+            [address.Contains(':') ? "-6" : "-4", "-q", "-c", count.ToString(CultureInfo.InvariantCulture), "-i", "0.002", "-W", "1", address], input: null);
+    }
+
     /// <summary>Starts the servers a test talks to: python http.server (dual-stack) and a socat banner on <paramref name="bannerPort"/>.</summary>
     public static void StartServers(NetLab lab, string ns, int httpPort, int bannerPort, string banner)
     {
