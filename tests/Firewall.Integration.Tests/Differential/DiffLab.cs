@@ -192,24 +192,27 @@ public sealed class DiffLab : IDisposable
 
     // ---------------------------------------------------------------- helpers for real-program scenarios
 
+    /// <summary>The client namespace, programs pinned to CPU 0.</summary>
+    public LabHost ClientHost => new(Lab, Topology.Client, PinToCpu0: true);
+
+    /// <summary>The server namespace, programs pinned to CPU 0.</summary>
+    public LabHost ServerHost => new(Lab, Topology.Server, PinToCpu0: true);
+
     /// <summary>Starts a program in <paramref name="ns"/> pinned to CPU 0, in the background.</summary>
     public LabProcess StartPinned(string ns, string program, params string[] args) =>
-        Lab.StartBackground(ns, "taskset", ["-c", "0", NetLab.ResolveTool(program), .. args]);
+        new LabHost(Lab, ns, PinToCpu0: true).Start(program, args);
 
     /// <summary>Runs a program in <paramref name="ns"/> pinned to CPU 0 (stdin = <paramref name="input"/>, then EOF); throws when it fails unless <paramref name="mayFail"/>.</summary>
     public CommandResult RunPinned(string ns, string program, string[] args, string? input = null, bool mayFail = false)
     {
-        var res = Lab.Run(ns, ClientTimeout, "taskset", ["-c", "0", NetLab.ResolveTool(program), .. args], input);
+        var res = new LabHost(Lab, ns, PinToCpu0: true).Run(ClientTimeout, program, args, input);
         if (!mayFail && !res.Succeeded) throw new InvalidOperationException($"Scenario {_current}: {res}");
         return res;
     }
 
     /// <summary>Waits until <paramref name="server"/> listens on <paramref name="address"/>:<paramref name="port"/>; fails with its output if it did not.</summary>
-    public void WaitForListener(string ns, string address, int port, LabProcess server, bool udp = false)
-    {
-        if (!Lab.WaitForListener(ns, port, udp, address, TimeSpan.FromSeconds(10)))
-            throw new InvalidOperationException($"{server.CommandLine} is not listening on port {port}: {server.Stdout} {server.Stderr}");
-    }
+    public void WaitForListener(string ns, string address, int port, LabProcess server, bool udp = false) =>
+        new LabHost(Lab, ns).WaitForListener(server, port, udp, address);
 
     public void Dispose() => Topology.Dispose();
 }
