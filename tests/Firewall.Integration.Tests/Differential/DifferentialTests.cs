@@ -23,7 +23,7 @@ public sealed class DifferentialTests(DiffLab lab, ITestOutputHelper output) : I
         var s = DiffScenarios.Get(scenario);
         output.WriteLine(DiffScenarios.Describe(s));
         var capture = lab.Run(s);
-        var result = KernelReplay.Run(s.Name, capture.PcapPath, s.EngineOptions());
+        var result = KernelReplay.Run(s.Name, capture.PcapPath, s.EngineOptions(), capture.RuleFiles);
 
         var problems = new List<string>();
         if (capture.Stats.DroppedByKernel != 0)
@@ -37,8 +37,11 @@ public sealed class DifferentialTests(DiffLab lab, ITestOutputHelper output) : I
         if (result.Packets.Count == 0)
             problems.Add("the capture is empty.");
         // the same capture through fwctl replay (the user's tool) must agree with the kernel too
-        foreach (var p in FwctlReplayCheck.Compare(s.Name, capture.PcapPath, s.EngineOptions(), result.Packets))
+        foreach (var p in FwctlReplayCheck.Compare(s.Name, capture.PcapPath, s.EngineOptions(), capture.RuleFiles, result.Packets))
             problems.Add("fwctl replay: " + p);
+        int related = result.Packets.Count(v => v.Kernel == "RELATED");
+        if (related < s.MinKernelRelated)
+            problems.Add($"the kernel classified {related} packets RELATED, the scenario needs at least {s.MinKernelRelated}: its helpers did not work in the lab.");
 
         string? note = capture.ExpectedPackets is int e2 && e2 != result.Packets.Count ? $"capture has {result.Packets.Count}, expected {e2}" : null;
         string summary = result.SummaryLine(note);
@@ -70,7 +73,7 @@ public sealed class DiffScenarioCatalogueTests
     {
         Lab.NetLab.RequireScapy();
         var driver = DiffLab.CraftedScenarioNames(DiffLab.DefaultScriptPath).Order().ToList();
-        var catalogue = DiffScenarios.All.Where(s => s.IsCrafted).Select(s => s.Name).Order().ToList();
+        var catalogue = DiffScenarios.All.Concat(DiffScenarios.EngineOnly).Where(s => s.IsCrafted).Select(s => s.Name).Order().ToList();
         Assert.Equal(driver, catalogue);
     }
 

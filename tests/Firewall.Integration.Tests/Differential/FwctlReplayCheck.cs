@@ -7,11 +7,13 @@ namespace Firewall.Integration.Tests.Differential;
 
 /// <summary>
 /// Runs a scenario's NFLOG capture through <c>fwctl replay</c> itself (its ReplayRunner, JSON lines, the scenario's
-/// tunables passed as an appsettings file) and lists every packet whose replayed state differs from the kernel's.
+/// tunables passed as an appsettings file, the router's raw table as iptables-save files) and lists every packet whose
+/// replayed state differs from the kernel's.
 /// </summary>
 public static class FwctlReplayCheck
 {
-    public static List<string> Compare(string scenario, string pcapPath, ConntrackOptions options, IReadOnlyList<PacketVerdict> kernel)
+    public static List<string> Compare(string scenario, string pcapPath, ConntrackOptions options, IReadOnlyList<string> rawRuleFiles,
+                                       IReadOnlyList<PacketVerdict> kernel)
     {
         string dir = Directory.CreateTempSubdirectory("fwdiff").FullName;
         try
@@ -20,7 +22,7 @@ public static class FwctlReplayCheck
             File.WriteAllText(config, JsonSerializer.Serialize(new { Firewall = new { Conntrack = options } }));
             var stdout = new MemoryStream();
             var stderr = new StringWriter();
-            int rc = ReplayRunner.Run(new ReplayOptions { Capture = pcapPath, ConfigFile = config, Format = "jsonl" }, stdout, stderr);
+            int rc = ReplayRunner.Run(new ReplayOptions { Capture = pcapPath, ConfigFile = config, RuleFiles = [.. rawRuleFiles], Format = "jsonl" }, stdout, stderr);
             var problems = new List<string>();
             if (rc != 0) { problems.Add($"fwctl replay exited {rc}: {stderr}"); return problems; }
             var lines = Encoding.UTF8.GetString(stdout.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
