@@ -99,11 +99,11 @@ public static class DiffScenarios
         CraftedWithHelpers("ftp_helper_v4", "PORT, PASV, EPRT, EPSV, lowercase, 227 without parentheses, eviction, FTP bounce", 7),
         CraftedWithHelpers("ftp_helper_v6", "EPRT |2| and EPSV, other spellings, PORT/227/EPRT |1| on IPv6, foreign address", 4),
         CraftedWithHelpers("ftp_helper_line_tracking", "commands parsed only at a remembered line start; partial matches dropped", 3),
-        CraftedWithHelpers("ftp_helper_expectation_lifecycle", "expectation consumed once, ACK pick-up, removed with a reopened master", 3),
+        CraftedWithHelpers("ftp_helper_expectation_lifecycle", "expectation consumed once, ACK pick-up, two masters clash, removed with a reopened master", 5),
         CraftedWithHelpers("helper_invalid_first_packet", "an INVALID packet matching an expectation (bad checksum, flags, RST) before the valid one", 0),
         CraftedWithHelpers("tftp_helper", "RRQ (v4), WRQ (v6), wrong port/address, other opcodes, retransmitted RRQ", 4),
         CraftedWithHelpers("helper_icmp_errors", "ICMP errors about helper-created connections (TFTP answer, FTP data SYN) and about a pending expectation", 5),
-        CraftedWithHelpers("irc_helper", "DCC SEND and CHAT (any source), forged address, RESUME, unknown type, server-side DCC", 2),
+        CraftedWithHelpers("irc_helper", "DCC SEND and CHAT (any source), forged address, RESUME, unknown type, server-side DCC, eviction of the 9th", 4),
         // ---- helpers (RELATED), real programs
         RealWithHelpers("real_ftp_v4", "vsftpd; curl PASV, EPSV, PORT, EPRT and lftp passive/active over IPv4, ftp helper assigned",
             HelperTraffic.FtpTransfers(v6: false), lab => HelperTraffic.Ftp(lab, v6: false)),

@@ -13,7 +13,12 @@ namespace Firewall.Integration.Tests.Differential;
 public static class FwctlReplayCheck
 {
     public static List<string> Compare(string scenario, string pcapPath, ConntrackOptions options, IReadOnlyList<string> rawRuleFiles,
-                                       IReadOnlyList<PacketVerdict> kernel)
+                                       IReadOnlyList<PacketVerdict> kernel) =>
+        Compare(pcapPath, options, rawRuleFiles, kernel.Select(v => v.Kernel).ToList(), "kernel");
+
+    /// <summary>Compares fwctl replay's state for each packet with <paramref name="expected"/> (named <paramref name="expectedName"/> in messages).</summary>
+    public static List<string> Compare(string pcapPath, ConntrackOptions options, IReadOnlyList<string> rawRuleFiles,
+                                       IReadOnlyList<string> expected, string expectedName)
     {
         string dir = Directory.CreateTempSubdirectory("fwdiff").FullName;
         try
@@ -26,14 +31,14 @@ public static class FwctlReplayCheck
             var problems = new List<string>();
             if (rc != 0) { problems.Add($"fwctl replay exited {rc}: {stderr}"); return problems; }
             var lines = Encoding.UTF8.GetString(stdout.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            if (lines.Length != kernel.Count) problems.Add($"fwctl replay printed {lines.Length} lines for {kernel.Count} packets");
-            for (int i = 0; i < Math.Min(lines.Length, kernel.Count); i++)
+            if (lines.Length != expected.Count) problems.Add($"fwctl replay printed {lines.Length} lines for {expected.Count} packets");
+            for (int i = 0; i < Math.Min(lines.Length, expected.Count); i++)
             {
                 using var doc = JsonDocument.Parse(lines[i]);
                 string state = doc.RootElement.GetProperty("state").GetString()!;
                 int index = doc.RootElement.GetProperty("index").GetInt32();
                 if (index != i + 1) problems.Add($"line {i + 1} has index {index}");
-                if (state != kernel[i].Kernel) problems.Add($"packet {i + 1}: kernel {kernel[i].Kernel}, fwctl replay {state} ({lines[i]})");
+                if (state != expected[i]) problems.Add($"packet {i + 1}: {expectedName} {expected[i]}, fwctl replay {state} ({lines[i]})");
             }
             return problems;
         }

@@ -1304,8 +1304,8 @@ def ftp_helper_line_tracking(lab):
 @scenario
 def ftp_helper_expectation_lifecycle(lab):
     """An expectation is consumed by the first matching connection (a second one is NEW); an ACK can open the
-    expected connection (loose pick-up); when the master is replaced (SYN reopening a closed control connection)
-    its pending expectation goes with it."""
+    expected connection (loose pick-up); two masters expecting the same connection clash; when the master is
+    replaced (SYN reopening a closed control connection) its pending expectation goes with it."""
     c4 = ftp_addr(lab.C4)
     f = Ftp(lab, 41330)
     f.cmd(b"PORT " + c4 + b"," + hi_lo(51330) + b"\r\n")
@@ -1321,6 +1321,17 @@ def ftp_helper_expectation_lifecycle(lab):
     f.reply(b"200 ok\r\n")
     lab.s(TCP(sport=20, dport=51331, flags="A", seq=5, ack=7, window=502))
     lab.c(TCP(sport=51331, dport=20, flags="A", seq=7, ack=5, window=502))
+    # another master announcing the same passive port to the same client: the expectations clash (-EBUSY) and that
+    # helper drops its 227, but the line still counts as complete, so its next 227 is parsed
+    f2 = Ftp(lab, 41333)
+    f.cmd(b"PASV\r\n")
+    f.reply(b"227 Entering Passive Mode (" + ftp_addr(lab.S4) + b"," + hi_lo(40131) + b").\r\n")
+    f2.cmd(b"PASV\r\n")
+    f2.reply(b"227 Entering Passive Mode (" + ftp_addr(lab.S4) + b"," + hi_lo(40131) + b").\r\n")  # dropped
+    data_passive(lab, 41334, 40131, full=False)        # RELATED (first master's)
+    f2.reply(b"227 Entering Passive Mode (" + ftp_addr(lab.S4) + b"," + hi_lo(40131) + b").\r\n")
+    data_passive(lab, 41335, 40131, full=False)        # RELATED (second master's)
+    f2.t.close_client_first()
     # the master dies: RST, then a SYN on the same ports reopens it (the old entry and its expectation are deleted)
     f.cmd(b"PORT " + c4 + b"," + hi_lo(51332) + b"\r\n")
     f.reply(b"200 ok\r\n")
@@ -1416,7 +1427,7 @@ def helper_icmp_errors(lab):
 @scenario
 def irc_helper(lab):
     """IRC DCC with the irc helper (IPv4): SEND and CHAT announce a port any host may connect to (RELATED); a forged
-    address, RESUME, a server->client DCC and an unknown DCC type create nothing."""
+    address, RESUME, a server->client DCC and an unknown DCC type create nothing; the 9th pending DCC evicts the 1st."""
     ip = struct.unpack("!I", socket.inet_aton(lab.C4))[0]
     t = Tcp(lab, 41370, 6667)
     t.handshake()
@@ -1432,6 +1443,12 @@ def irc_helper(lab):
     lab.s(TCP(sport=41996, dport=5373, flags="S", seq=1))                # NEW
     t.c("PA", b"PRIVMSG bob :\x01DCC XMIT file.txt %d 5374\x01\r\n" % ip)
     lab.s(TCP(sport=41995, dport=5374, flags="S", seq=1))                # NEW
+    # at most 8 pending DCC expectations per master: the 9th evicts the oldest
+    for i in range(9):
+        t.c("PA", b"PRIVMSG bob :\x01DCC SEND f%d.txt %d %d 10\x01\r\n" % (i, ip, 5380 + i))
+    lab.s(TCP(sport=41993, dport=5380, flags="S", seq=1))                # NEW: evicted
+    lab.s(TCP(sport=41992, dport=5381, flags="S", seq=1))                # RELATED
+    lab.s(TCP(sport=41991, dport=5388, flags="S", seq=1))                # RELATED
     t.s("PA", b":bob!b@h PRIVMSG alice :\x01DCC SEND f %d 5375 1\x01\r\n" % struct.unpack("!I", socket.inet_aton(lab.S4))[0])
     lab.c(TCP(sport=41994, dport=5375, flags="S", seq=1))                # NEW: only the client's messages count
     t.close_client_first()
