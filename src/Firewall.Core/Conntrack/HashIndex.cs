@@ -20,12 +20,14 @@ internal sealed class HashIndex
     private readonly int[] _overflow;
     private readonly uint _buckets;
 
-    public HashIndex(int references, double maxLoad = 0.85)
+    public HashIndex(int references, double maxLoad = 0.85, ConntrackTable.MemoryAdvisor? advise = null)
     {
         long buckets = (long)Math.Ceiling(references / (SlotsPerBucket * maxLoad));
         if (buckets < 2) buckets = 2;
         _buckets = (uint)buckets;
-        _slots = GC.AllocateArray<uint>((int)(buckets * SlotsPerBucket) + SlotsPerBucket, pinned: true);
+        _slots = GC.AllocateUninitializedArray<uint>((int)(buckets * SlotsPerBucket) + SlotsPerBucket, pinned: true);
+        ConntrackTable.Advise(advise, _slots.AsSpan());
+        Array.Clear(_slots);
         unsafe
         {
             fixed (uint* p = _slots)
@@ -61,6 +63,14 @@ internal sealed class HashIndex
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public uint Next(uint bucket) => bucket + 1 == _buckets ? 0 : bucket + 1;
+
+    /// <summary>Starts loading a bucket's cache line (a hint: never faults, never blocks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Prefetch(ulong hash)
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref _slots[_base + (int)Home(hash) * SlotsPerBucket]));
+    }
 
     /// <summary>Adds a reference. False only when every bucket is full (cannot happen below the sized capacity).</summary>
     public bool Insert(ulong hash, uint value)

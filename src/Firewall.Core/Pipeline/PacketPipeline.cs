@@ -70,7 +70,13 @@ public sealed class PipelineWorker
         return Process(ref p, nowNs, hook, in meta, received, out d);
     }
 
-    public Verdict Process(ref ParsedPacket p, long nowNs, FilterHook hook, in PacketMeta meta, bool received, out PacketDecision d)
+    public Verdict Process(ref ParsedPacket p, long nowNs, FilterHook hook, in PacketMeta meta, bool received, out PacketDecision d) =>
+        Process(ref p, nowNs, hook, in meta, received, verifyChecksum: received, out d);
+
+    /// <summary>As above, with checksum verification chosen separately: a received packet whose checksum is known to be
+    /// partial (NFQUEUE's CSUMNOTREADY with GSO) must not be verified, yet runs the raw PREROUTING chain.</summary>
+    public Verdict Process(ref ParsedPacket p, long nowNs, FilterHook hook, in PacketMeta meta, bool received, bool verifyChecksum,
+                           out PacketDecision d)
     {
         d = default;
         d.RuleId = -1;
@@ -89,7 +95,7 @@ public sealed class PipelineWorker
         TrackOptions opt = p.Error == ParseError.None
             ? rules.EvaluateRaw(received ? RawHook.Prerouting : RawHook.Output, ref p, in meta, nowNs, out rawVerdict)
             : new TrackOptions { Zone = -1 };
-        opt.VerifyChecksum = received;
+        opt.VerifyChecksum = verifyChecksum;
         if (rawVerdict != Verdict.Accept)
         {
             d.DecidedInRaw = true;
