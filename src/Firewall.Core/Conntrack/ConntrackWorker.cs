@@ -84,13 +84,13 @@ public sealed partial class ConntrackWorker
             case IpProto.Tcp:
             {
                 var why = TcpTracker.Validate(ref p, verify);
-                if (why != InvalidReason.None) return Invalid(ref r, why);
+                if (why != InvalidReason.None) return InvalidFirstPacket(ref p, zone, now, ref r, why);
                 break;
             }
             case IpProto.Udp:
             {
                 var why = ValidateUdp(ref p, verify, p.IsFragment);
-                if (why != InvalidReason.None) return Invalid(ref r, why);
+                if (why != InvalidReason.None) return InvalidFirstPacket(ref p, zone, now, ref r, why);
                 break;
             }
             case IpProto.UdpLite:
@@ -182,6 +182,31 @@ public sealed partial class ConntrackWorker
     }
 
     private enum Step : byte { Done, Retry }
+
+    /// <summary>
+    /// A TCP or UDP packet the protocol checks make INVALID (checksum, lengths, TCP flags). The kernel runs those
+    /// checks only after the lookup: a packet of no existing connection has by then been given a new entry
+    /// (init_conntrack), which takes a matching expectation out of the table before the entry is thrown away with the
+    /// INVALID packet. So such a packet uses up the expectation, and the valid packet after it is NEW, not RELATED
+    /// (observed on 6.18 by the helper_invalid_first_packet differential scenario).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private TrackResult InvalidFirstPacket(ref ParsedPacket p, ushort zone, uint now, ref TrackResult r, InvalidReason why)
+    {
+        if (_t.Expectations.Count > 0 && p.L4Length >= 4)
+        {
+            TupleOf(ref p, zone, out ConnTuple t);
+            if (t.TryInvert(out ConnTuple tinv) && _t.Lookup(in t, t.Hash(_t.Seed), in tinv, true, now, this, out _, out _) < 0)
+                ConsumeExpectation(in t, now);
+        }
+        return Invalid(ref r, why);
+    }
+
+    /// <summary>The kernel's init_conntrack takes a matching expectation even for a first packet that then turns out INVALID.</summary>
+    private void ConsumeExpectation(in ConnTuple t, uint now)
+    {
+        if (_t.Expectations.Count > 0) _t.Expectations.Consume(this, in t, now, out _);
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private TrackResult Invalid(ref TrackResult r, InvalidReason why)
@@ -326,7 +351,11 @@ public sealed partial class ConntrackWorker
         if (proto == IpProto.Tcp)
         {
             var why = TcpTracker.New(ref p, s, ref tcp);
-            if (why != InvalidReason.None) return Invalid(ref r, why);
+            if (why != InvalidReason.None)
+            {
+                ConsumeExpectation(in t, now); // tcp_new() runs after init_conntrack took the expectation
+                return Invalid(ref r, why);
+            }
         }
         else if (proto == IpProto.Icmp)
         {
@@ -366,6 +395,7 @@ public sealed partial class ConntrackWorker
             if (tr.Verdict is TcpVerdict.Invalid or TcpVerdict.Reopen or TcpVerdict.Ignore)
             {
                 FreeTentative(idx);
+                ConsumeExpectation(in t, now);
                 return Invalid(ref r, tr.Verdict == TcpVerdict.Invalid ? tr.Reason : InvalidReason.TcpInvalidNew);
             }
             e.Tcp = tcp;

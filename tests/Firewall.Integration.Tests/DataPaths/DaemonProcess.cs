@@ -157,6 +157,16 @@ public sealed class DaemonProcess : IDisposable
         throw new InvalidOperationException($"no counters for {reader} in \"{details}\"");
     }
 
+    /// <summary>Rewrites the daemon's configuration file with <paramref name="config"/>, has it reload (SIGHUP) and waits
+    /// until it logged that the new configuration applies.</summary>
+    public void Reconfigure(JsonObject config)
+    {
+        int seen = EventsNamed("ConfigReloaded").Count();
+        File.WriteAllText(_configPath, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        _process.Signal("HUP");
+        WaitForEvent("ConfigReloaded", seen, TimeSpan.FromSeconds(10));
+    }
+
     /// <summary>SIGTERM; waits for the exit (the daemon must stop within a few seconds) and returns the exit code.</summary>
     public int Stop(TimeSpan? grace = null)
     {
