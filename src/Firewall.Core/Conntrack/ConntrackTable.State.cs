@@ -105,6 +105,13 @@ public sealed partial class ConntrackTable
     {
         if (entries.Length % EntryRecordSize != 0) throw new ArgumentException("not a whole number of entry records", nameof(entries));
         if (expectations.Length % ExpectationRecordSize != 0) throw new ArgumentException("not a whole number of expectation records", nameof(expectations));
+        Interlocked.Increment(ref ImportsInProgress);
+        try { return ImportCore(nowNs, entries, expectations, elapsedMs); }
+        finally { Interlocked.Decrement(ref ImportsInProgress); }
+    }
+
+    private ConntrackImportResult ImportCore(long nowNs, ReadOnlySpan<byte> entries, ReadOnlySpan<byte> expectations, uint elapsedMs)
+    {
         uint now = TimeMath.ToMs(nowNs);
         int ok = 0, skipped = 0, full = 0, xok = 0, xskipped = 0;
         var map = new Dictionary<int, int>();

@@ -29,6 +29,13 @@ public sealed partial class ConntrackTable
     private long _freeHead; // (tag << 32) | (index + 1); 0 = empty
     internal readonly ConntrackWorker?[] Workers = new ConntrackWorker?[MaxWorkers + 1];
     private int _workerCount;
+    internal int ImportsInProgress;
+
+    /// <summary>
+    /// True while at most one packet worker exists and no state import runs: then no other thread can insert a flow
+    /// between a packet's Track and its Confirm, and Confirm can skip the insertion-race checks.
+    /// </summary>
+    internal bool SingleInserter => Volatile.Read(ref _workerCount) <= 1 && Volatile.Read(ref ImportsInProgress) == 0;
     private readonly ConntrackWorker _control;
     private readonly object _controlGate = new();
     private volatile bool _eventsEnabled;

@@ -472,11 +472,16 @@ public sealed partial class ConntrackWorker
         uint now = _now;
         ref CtEntry e = ref _e[idx];
         ConnTuple t = e.Orig;
-        t.TryInvert(out ConnTuple tinv);
         ulong h = r.Hash, hr = r.ReplyHash;
-
-        int other = _t.Lookup(in t, h, in tinv, true, now, this, out var odir, out int over);
-        if (other >= 0) return Clash(ref r, idx, other, odir, over);
+        // With one packet worker nothing can have inserted this flow since Track looked it up: skip the race checks.
+        bool raced = !_t.SingleInserter;
+        ConnTuple tinv = default;
+        if (raced)
+        {
+            t.TryInvert(out tinv);
+            int other0 = _t.Lookup(in t, h, in tinv, true, now, this, out var odir, out int over);
+            if (other0 >= 0) return Clash(ref r, idx, other0, odir, over);
+        }
 
         e.Status = (ushort)(e.Status | (ushort)CtStatus.Confirmed);
         uint deadline = now + e.Deadline;
@@ -489,7 +494,8 @@ public sealed partial class ConntrackWorker
         // checks second sees the other, so both sides act: the higher entry takes itself out, and the lower one kills
         // a higher duplicate (which may have checked first, seen nothing and kept itself). The version CAS decides
         // who removes the higher entry when both try.
-        other = FindDuplicate(in t, h, in tinv, idx, out int dupVersion);
+        int dupVersion = 0;
+        int other = raced ? FindDuplicate(in t, h, in tinv, idx, out dupVersion) : -1;
         if (other >= 0 && other < idx)
         {
             var od = _e[other].Orig.Equals(t) ? CtDirection.Original : CtDirection.Reply;
