@@ -61,6 +61,7 @@ if ! "$DOTNET" build "$REPO/src/Firewall.Daemon" -c Release -nologo -v q >/tmp/f
   echo "lab.sh: build failed" >&2; exit 1
 fi
 rm -f /tmp/fw-lab-build.$$.log
+"$DOTNET" build "$REPO/src/Firewall.Cli" -c Release -nologo -v q >/dev/null 2>&1 || true   # fwctl, for the conntrack table
 DLL="$REPO/src/Firewall.Daemon/bin/Release/net10.0/firewall-daemon.dll"
 [ -f "$DLL" ] || { echo "lab.sh: $DLL missing after the build" >&2; exit 1; }
 info "$DLL"
@@ -233,8 +234,9 @@ if grep -q 40404 "$WORK/ack.cap"; then bad "the ACK reached the inside host: $(c
 
 # ---------------------------------------------------------------- conntrack table and counters
 say "5. the conntrack table"
-if "$DOTNET" "$REPO/src/Firewall.Cli/bin/Release/net10.0/fwctl.dll" conntrack --help >/dev/null 2>&1; then
-  ip netns exec "$NS_BR" "$DOTNET" "$REPO/src/Firewall.Cli/bin/Release/net10.0/fwctl.dll" conntrack -L | sed 's/^/   /' || true
+FWCTL="$REPO/src/Firewall.Cli/bin/Release/net10.0/fwctl.dll"
+if [ -f "$FWCTL" ] && "$DOTNET" "$FWCTL" --help 2>/dev/null | grep -qE '^[[:space:]]+conntrack'; then
+  ip netns exec "$NS_BR" "$DOTNET" "$FWCTL" conntrack -L 2>&1 | sed 's/^/   /' || true
 else
   info "(fwctl conntrack is not in this build: the daemon logs its table at stop, shown below)"
 fi
