@@ -7,6 +7,7 @@
 # exit, also on Ctrl-C; it ends only processes it started itself (by PID).
 #
 #   ESTABLISHED,RELATED accepted · INVALID dropped · NEW accepted only from the inside NIC · policy DROP
+#   raw table: the ftp helper for tcp/21, the tftp helper for udp/69 (their data connections become RELATED)
 #
 # Options: --keep  leave the lab running until Enter is pressed (to try things by hand; commands are printed)
 set -euo pipefail
@@ -30,7 +31,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # ---------------------------------------------------------------- packages
-PKGS=(libpcap0.8 iproute2 iptables ethtool iputils-ping curl socat tcpdump python3 python3-scapy procps)
+PKGS=(libpcap0.8 iproute2 iptables ethtool iputils-ping curl socat tcpdump python3 python3-scapy procps vsftpd tftpd-hpa)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -132,6 +133,8 @@ cat >"$WORK/appsettings.json" <<EOF
       "Bridge": { "Interfaces": [ "$BR_IN", "$BR_OUT" ], "BufferSizeMb": 8, "Arp": "ACCEPT", "NonIp": "DROP" }
     },
     "Conntrack": { "Checksum": true, "TcpLoose": true },
+    "Control": { "SocketPath": "$WORK/control.sock" },
+    "State": { "Directory": "$WORK/state" },
     "Rules": {
       "Filter": {
         "Forward": {
@@ -141,6 +144,14 @@ cat >"$WORK/appsettings.json" <<EOF
             { "State": [ "INVALID" ], "Action": "DROP", "Comment": "INVALID" },
             { "Protocol": "icmpv6", "State": [ "UNTRACKED" ], "Action": "ACCEPT", "Comment": "IPv6 neighbour discovery" },
             { "InInterface": "$BR_IN", "State": [ "NEW" ], "Action": "ACCEPT", "Comment": "NEW only from the inside" }
+          ]
+        }
+      },
+      "Raw": {
+        "Prerouting": {
+          "Rules": [
+            { "Protocol": "tcp", "DPort": "21", "Action": "CT", "Helper": "ftp", "Comment": "FTP: data connections RELATED" },
+            { "Protocol": "udp", "DPort": "69", "Action": "CT", "Helper": "tftp", "Comment": "TFTP: the server's answers RELATED" }
           ]
         }
       }
@@ -155,6 +166,8 @@ cat >"$WORK/appsettings.json" <<EOF
 EOF
 say "seed ruleset ($WORK/appsettings.json, FORWARD chain)"
 sed -n '/"Forward"/,/^        }/p' "$WORK/appsettings.json" | sed 's/^/   /'
+info "raw table (PREROUTING), helpers:"
+grep '"Helper"' "$WORK/appsettings.json" | sed 's/^ */     /'
 
 # ---------------------------------------------------------------- daemon
 say "starting firewall-daemon in $NS_BR (Bridge mode)"
@@ -232,11 +245,44 @@ PY
 wait "$TCPDUMP" 2>/dev/null || true
 if grep -q 40404 "$WORK/ack.cap"; then bad "the ACK reached the inside host: $(cat "$WORK/ack.cap")"; else ok "the inside host saw nothing (tcpdump on $L_IN captured no packet of it)"; fi
 
+# ---------------------------------------------------------------- FTP and TFTP: RELATED
+say "5. FTP and TFTP through the DROP policy: the helpers make the servers' data connections RELATED"
+mkdir -p "$WORK/ftp/root" "$WORK/ftp/empty" "$WORK/tftp"
+chmod 755 "$WORK" "$WORK/ftp" "$WORK/ftp/root" "$WORK/ftp/empty" "$WORK/tftp"
+echo "a file served by vsftpd on the outside host" >"$WORK/ftp/root/file.txt"
+echo "a file served by tftpd-hpa on the outside host" >"$WORK/tftp/boot.txt"
+chmod 644 "$WORK/ftp/root/file.txt" "$WORK/tftp/boot.txt"
+printf '%s\n' listen=NO listen_ipv6=YES background=NO anonymous_enable=YES no_anon_password=YES "anon_root=$WORK/ftp/root" \
+  local_enable=NO write_enable=NO connect_from_port_20=YES "secure_chroot_dir=$WORK/ftp/empty" seccomp_sandbox=NO \
+  isolate_network=NO isolate=NO syslog_enable=NO >"$WORK/ftp/vsftpd.conf"
+bg "$NS_OUT" vsftpd "$WORK/ftp/vsftpd.conf"
+bg "$NS_OUT" in.tftpd -L -u tftp -s "$WORK/tftp" -a '[::]:69'
+for _ in $(seq 100); do
+  ip netns exec "$NS_OUT" ss -Hltn 'sport = :21' | grep -q . && ip netns exec "$NS_OUT" ss -Hlun 'sport = :69' | grep -q . && break
+  sleep 0.1
+done
+fetch() { # fetch LABEL EXPECTED CURL-ARGS... : a transfer from the inside host
+  local label=$1 want=$2; shift 2
+  local got
+  got=$(ip netns exec "$NS_IN" curl -g -s -m 5 "$@" 2>/dev/null || true)
+  if [ "$got" = "$want" ]; then ok "$label: transferred"; else bad "$label: nothing arrived"; fi
+}
+FTP_FILE="a file served by vsftpd on the outside host"
+info "active FTP: the server opens the data connection inward (from port 20): NEW from the outside, dropped by the"
+info "policy unless the ftp helper read the client's PORT / EPRT and made that connection RELATED"
+fetch "inside → ftp://$OUT4 active (PORT)" "$FTP_FILE" --ftp-port - --disable-eprt "ftp://$OUT4/file.txt"
+fetch "inside → ftp://[$OUT6] active (EPRT)" "$FTP_FILE" --ftp-port - "ftp://[$OUT6]/file.txt"
+fetch "inside → ftp://$OUT4 passive (PASV)" "$FTP_FILE" --ftp-pasv --disable-epsv "ftp://$OUT4/file.txt"
+info "TFTP: the server answers from a new port, which only the tftp helper's expectation makes RELATED"
+fetch "inside → tftp://$OUT4/boot.txt" "a file served by tftpd-hpa on the outside host" "tftp://$OUT4/boot.txt"
+fetch "inside → tftp://[$OUT6]/boot.txt" "a file served by tftpd-hpa on the outside host" "tftp://[$OUT6]/boot.txt"
+
 # ---------------------------------------------------------------- conntrack table and counters
-say "5. the conntrack table"
+say "6. the conntrack table"
 FWCTL="$REPO/src/Firewall.Cli/bin/Release/net10.0/fwctl.dll"
 if [ -f "$FWCTL" ] && "$DOTNET" "$FWCTL" --help 2>/dev/null | grep -qE '^[[:space:]]+conntrack'; then
-  ip netns exec "$NS_BR" "$DOTNET" "$FWCTL" conntrack -L 2>&1 | sed 's/^/   /' || true
+  info "fwctl conntrack -L (through the daemon's control socket):"
+  ip netns exec "$NS_BR" "$DOTNET" "$FWCTL" --socket "$WORK/control.sock" conntrack -L 2>&1 | sed 's/^/   /' || true
 else
   info "(fwctl conntrack is not in this build: the daemon logs its table at stop, shown below)"
 fi
@@ -248,7 +294,7 @@ if [ "$KEEP" = 1 ]; then
   read -r _
 fi
 
-say "6. stopping the daemon (SIGTERM) and showing its log lines"
+say "7. stopping the daemon (SIGTERM) and showing its log lines"
 kill -TERM "$DAEMON"
 for _ in $(seq 50); do kill -0 "$DAEMON" 2>/dev/null || break; sleep 0.1; done
 python3 - "$LOG" <<'PY'

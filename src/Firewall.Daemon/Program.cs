@@ -10,6 +10,14 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Firewall.Daemon.Logging;
+using Firewall.Daemon.Control;
+using Firewall.Daemon.Events;
+using Firewall.Daemon.Health;
+using Firewall.Daemon.Reload;
+using Firewall.Daemon.Metrics;
+using Firewall.Daemon.State;
+using Firewall.Daemon.Systemd;
+using Firewall.Native.Systemd;
 using Serilog;
 
 namespace Firewall.Daemon;
@@ -89,13 +97,45 @@ public static class Program
                 ?? throw new ConfigurationException(errors);
             return new FirewallEngine(ct, rules, ring);
         });
+        builder.Services.AddOptions<ControlOptions>().Bind(builder.Configuration.GetSection(ControlOptions.SectionPath)).ValidateOnStart();
+        builder.Services.AddOptions<StateOptions>().Bind(builder.Configuration.GetSection(StateOptions.SectionPath)).ValidateOnStart();
+        builder.Services.AddOptions<LoggingOptions>().Bind(builder.Configuration.GetSection(LoggingOptions.SectionPath)).ValidateOnStart();
+        builder.Services.AddOptions<MetricsOptions>().Bind(builder.Configuration.GetSection(MetricsOptions.SectionPath)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ControlOptions>, SectionValidator<ControlOptions>>(_ => new(o => o.Validate()));
+        builder.Services.AddSingleton<IValidateOptions<StateOptions>, SectionValidator<StateOptions>>(_ => new(o => o.Validate()));
+        builder.Services.AddSingleton<IValidateOptions<LoggingOptions>, SectionValidator<LoggingOptions>>(_ => new(o => o.Validate()));
+        builder.Services.AddSingleton<IValidateOptions<MetricsOptions>, SectionValidator<MetricsOptions>>(_ => new(o => o.Validate()));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+
         builder.Services.AddSingleton<IDataPathFactory, ReplayDataPath.Factory>();
         builder.Services.AddSingleton<IDataPathFactory, BridgeDataPath.Factory>();
         builder.Services.AddSingleton<IDataPathFactory, NfqueueDataPath.Factory>();
         builder.Services.AddSingleton<IDataPathFactory, MonitorDataPath.Factory>();
         builder.Services.AddSingleton<IDataPathFactory, TunDataPath.Factory>();
+        builder.Services.AddSingleton(_ => SystemdNotifier.FromEnvironment());
+        builder.Services.AddSingleton<DataPathHealth>();
+        builder.Services.AddSingleton<DataPathLog>();
+        builder.Services.AddSingleton<MetricsRegistry>();
         builder.Services.AddSingleton<DataPathService>();
+        builder.Services.AddSingleton<StateService>();
+        builder.Services.AddSingleton<IStatusSource>(sp => sp.GetRequiredService<DataPathService>());
+        builder.Services.AddSingleton<IStatusSource>(sp => sp.GetRequiredService<StateService>());
+        builder.Services.AddSingleton<ConfigReloader>();
+        builder.Services.AddSingleton<ConntrackEventHub>();
+        builder.Services.AddSingleton<ControlHandler>();
+        builder.Services.AddSingleton<ControlServer>();
+        builder.Services.AddSingleton<SystemdIntegration>();
+        builder.Services.AddSingleton<TrafficLogService>();
+        builder.Services.AddSingleton<MetricsServer>();
+        // start order matters: state is restored before the data path opens; stop runs in reverse (the data path stops
+        // first, then the state is saved)
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<StateService>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ConntrackEventHub>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<TrafficLogService>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DataPathService>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ControlServer>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MetricsServer>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SystemdIntegration>());
         return builder.Build();
     }
 

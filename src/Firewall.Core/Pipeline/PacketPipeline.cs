@@ -21,6 +21,9 @@ public struct PacketDecision
     public bool DecidedInRaw;
     /// <summary>True for non-IP frames (ARP …), decided by <see cref="PacketPipeline.NonIpVerdict"/>.</summary>
     public bool NonIp;
+    /// <summary>True when the rules accepted the packet but the connection's helper dropped it (a partial FTP command,
+    /// an expectation that could not be inserted), as the kernel's helper does at the confirm hook.</summary>
+    public bool DroppedByHelper;
 }
 
 /// <summary>
@@ -123,7 +126,10 @@ public sealed class PipelineWorker
             if (r.IsNew && !Conntrack.Confirm(ref r))
                 v = Verdict.Drop; // insertion clash the protocol cannot resolve: dropped at confirm, as the kernel does
             else if (r.HelperId != 0 && !Conntrack.RunHelper(ref p, in r))
+            {
                 v = Verdict.Drop; // the helper refused the packet (partial command, expectation not insertable)
+                d.DroppedByHelper = true;
+            }
         }
         else if (r.IsNew)
         {

@@ -200,7 +200,7 @@ public sealed partial class BridgePortReader : PcapPortReader
         else
         {
             var meta = new PacketMeta(_ingress.Name, _egress.Name, p.IpVersion == 6);
-            v = Worker.Process(ref p, FirewallEngine.NowNs(), FilterHook.Forward, in meta, received: true, out PacketDecision d);
+            v = Worker.Process(ref p, FirewallEngine.MonotonicNs(), FilterHook.Forward, in meta, received: true, out PacketDecision d);
             reject = d.Reject;
         }
 

@@ -1,5 +1,7 @@
 using Firewall.Core.Conntrack;
 using Firewall.Daemon.Engine;
+using Firewall.Daemon.Control;
+using Firewall.Daemon.Health;
 using Firewall.Daemon.Options;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -9,22 +11,24 @@ using Microsoft.Extensions.Options;
 namespace Firewall.Daemon.DataPaths;
 
 /// <summary>Opens the configured data path at start (start-up fails if it cannot be opened) and runs it until shutdown.</summary>
-public sealed partial class DataPathService : IHostedService, IAsyncDisposable
+public sealed partial class DataPathService : IHostedService, IAsyncDisposable, IStatusSource
 {
     private readonly IServiceProvider _services;
     private readonly IEnumerable<IDataPathFactory> _factories;
     private readonly DataPathOptions _options;
+    private readonly DataPathHealth _health;
     private readonly ILogger<DataPathService> _log;
     private readonly CancellationTokenSource _stop = new();
     private IDataPath? _path;
     private Task? _run;
 
     public DataPathService(IServiceProvider services, IEnumerable<IDataPathFactory> factories, IOptions<DataPathOptions> options,
-                           ILogger<DataPathService> log)
+                           DataPathHealth health, ILogger<DataPathService> log)
     {
         _services = services;
         _factories = factories;
         _options = options.Value;
+        _health = health;
         _log = log;
     }
 
@@ -44,6 +48,13 @@ public sealed partial class DataPathService : IHostedService, IAsyncDisposable
         Ready.TrySetResult();
         _run = Task.Run(() => _path.RunAsync(_stop.Token));
         if (_options.StatsIntervalSeconds > 0) _ = LogStatsAsync(_path, TimeSpan.FromSeconds(_options.StatsIntervalSeconds), _stop.Token);
+        _ = _run.ContinueWith(t =>
+        {
+            // a data path that gives up stops the watchdog: systemd restarts the service
+            string why = t.Exception?.GetBaseException().Message ?? "cancelled";
+            _health.ReportFailure($"data path {_path.Name} ended: {why}");
+            LogFailed(_path.Name, why);
+        }, CancellationToken.None, TaskContinuationOptions.NotOnRanToCompletion, TaskScheduler.Default);
         return Task.CompletedTask;
     }
 
@@ -72,7 +83,7 @@ public sealed partial class DataPathService : IHostedService, IAsyncDisposable
     private void LogConntrackTable()
     {
         var engine = _services.GetRequiredService<FirewallEngine>();
-        var entries = engine.Table.Snapshot(FirewallEngine.NowNs());
+        var entries = engine.Table.Snapshot(FirewallEngine.MonotonicNs());
         LogTable(entries.Count);
         foreach (var e in entries) LogEntry(ConntrackFormatter.ListLine(e));
     }
@@ -82,6 +93,14 @@ public sealed partial class DataPathService : IHostedService, IAsyncDisposable
 
     [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "ConntrackEntry {Entry}")]
     private partial void LogEntry(string entry);
+
+    public IEnumerable<KeyValuePair<string, string>> Status()
+    {
+        if (_path is null) { yield return new("data path", "not open"); yield break; }
+        yield return new("data path", $"{_path.Name} {_path.Describe()}");
+        bool ok = _health.IsHealthy(out var problem);
+        yield return new("packet path", ok ? $"healthy ({_health.Readers} readers)" : $"UNHEALTHY: {problem}");
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -97,4 +116,7 @@ public sealed partial class DataPathService : IHostedService, IAsyncDisposable
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "DataPathStopped {DataPath} {Details}")]
     private partial void LogStopped(string dataPath, string details);
+
+    [LoggerMessage(EventId = 105, Level = LogLevel.Critical, Message = "DataPathFailed {DataPath} {Problem}")]
+    private partial void LogFailed(string dataPath, string problem);
 }

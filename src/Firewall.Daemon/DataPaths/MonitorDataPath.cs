@@ -166,7 +166,7 @@ public sealed class MonitorReader : PcapPortReader
         }
         Packets++;
         var meta = new PacketMeta(_in, _out, p.IpVersion == 6);
-        Verdict v = Worker.Process(ref p, FirewallEngine.NowNs(), _hook, in meta, _received, out _);
+        Verdict v = Worker.Process(ref p, FirewallEngine.MonotonicNs(), _hook, in meta, _received, out _);
         if (v == Verdict.Accept) Accepted++;
         else if (v == Verdict.Reject) WouldReject++;
         else WouldDrop++;

@@ -245,7 +245,7 @@ public sealed partial class NfqueueReader : PacketReader
             }
             if (r == NfqReceiveResult.Received)
                 while (messages.TryReadPacket(out NfqPacket packet)) Handle(queue, in packet);
-            long now = FirewallEngine.NowNs();
+            long now = FirewallEngine.MonotonicNs();
             if (now - _lastMaintain >= MaintainEveryNs)
             {
                 _lastMaintain = now;
@@ -282,7 +282,7 @@ public sealed partial class NfqueueReader : PacketReader
 
         PacketParser.Parse(payload, LinkType.RawIp, out ParsedPacket p);
         var meta = new PacketMeta(_names.Get(packet.InInterfaceIndex), _names.Get(packet.OutInterfaceIndex), p.IpVersion == 6);
-        Verdict v = _worker.Process(ref p, FirewallEngine.NowNs(), hook, in meta, received, verify, out PacketDecision d);
+        Verdict v = _worker.Process(ref p, FirewallEngine.MonotonicNs(), hook, in meta, received, verify, out PacketDecision d);
         if (v == Verdict.Accept)
         {
             Accepted++;

@@ -92,7 +92,7 @@ public abstract partial class PcapPortReader : PacketReader, IPcapFrameHandler
             WaitResult wait = device.WaitForFrames(stop, WaitMilliseconds);
             if (wait == WaitResult.Stopped) return true;
             if (wait == WaitResult.Readable) device.Dispatch(this);
-            long now = FirewallEngine.NowNs();
+            long now = FirewallEngine.MonotonicNs();
             if (now - _lastMaintain >= MaintainEveryNs)
             {
                 _lastMaintain = now;

@@ -3,6 +3,7 @@ using Firewall.Core.Packets.Capture;
 using Firewall.Core.Pipeline;
 using Firewall.Core.Rules;
 using Firewall.Daemon.Engine;
+using Firewall.Daemon.Health;
 using Firewall.Daemon.Options;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -15,14 +16,17 @@ public sealed partial class ReplayDataPath : IDataPath
 {
     private readonly FirewallEngine _engine;
     private readonly ReplayDataPathOptions _options;
+    private readonly DataPathHealth _health;
     private readonly ILogger _log;
     private PcapReader? _reader;
     private long _packets, _accepted, _dropped;
+    private long _lastTimestampNs;
 
-    public ReplayDataPath(FirewallEngine engine, ReplayDataPathOptions options, ILogger log)
+    public ReplayDataPath(FirewallEngine engine, ReplayDataPathOptions options, DataPathHealth health, ILogger log)
     {
         _engine = engine;
         _options = options;
+        _health = health;
         _log = log;
     }
 
@@ -33,15 +37,20 @@ public sealed partial class ReplayDataPath : IDataPath
     public void Open()
     {
         try { _reader = PcapReader.Open(_options.Capture); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CaptureFormatException)
         {
             throw new InvalidOperationException($"{DataPathOptions.SectionPath}:Replay:Capture: {_options.Capture}: {e.Message}", e);
         }
+        // capture time is mapped onto the engine clock (first packet = now): after a long capture replayed in an instant
+        // the engine clock stands at the capture's last packet until real time catches up
+        _engine.UseClock(() => Math.Max(FirewallEngine.MonotonicNs(), Interlocked.Read(ref _lastTimestampNs)));
     }
 
     public Task RunAsync(CancellationToken stoppingToken) => Task.Run(() =>
     {
         var worker = _engine.Pipeline.CreateWorker();
+        using var heartbeat = _health.Register("replay");
+        long offset = long.MinValue;
         FilterHook hook = _options.Chain switch { "INPUT" => FilterHook.Input, "OUTPUT" => FilterHook.Output, _ => FilterHook.Forward };
         try
         {
@@ -49,7 +58,12 @@ public sealed partial class ReplayDataPath : IDataPath
             {
                 PacketParser.Parse(rec.Data, rec.LinkType, out ParsedPacket p);
                 var meta = new PacketMeta(null, null, p.IpVersion == 6);
-                var v = worker.Process(ref p, rec.TimestampNs, hook, in meta, hook != FilterHook.Output, out _);
+                if (offset == long.MinValue) offset = FirewallEngine.MonotonicNs() - rec.TimestampNs;
+                long now = rec.TimestampNs + offset;
+                Interlocked.Exchange(ref _lastTimestampNs, now);
+                var v = worker.Process(ref p, now, hook, in meta, hook != FilterHook.Output, out var decision);
+                _engine.Traffic.Record(worker.Conntrack.WorkerId, in decision);
+                heartbeat.Beat();
                 Interlocked.Increment(ref _packets);
                 if (v == Verdict.Accept) Interlocked.Increment(ref _accepted); else Interlocked.Increment(ref _dropped);
             }
@@ -59,6 +73,13 @@ public sealed partial class ReplayDataPath : IDataPath
             LogCaptureError(e.Message);
         }
         LogReplayDone(Interlocked.Read(ref _packets), Interlocked.Read(ref _accepted), Interlocked.Read(ref _dropped), _engine.Table.Count);
+        // like a live reader with no traffic: wake on a timeout, advance the timers, show liveness
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            worker.Conntrack.Maintain(_engine.NowNs());
+            heartbeat.Beat();
+            stoppingToken.WaitHandle.WaitOne(200);
+        }
     }, stoppingToken);
 
     public ValueTask DisposeAsync()
@@ -80,6 +101,7 @@ public sealed partial class ReplayDataPath : IDataPath
         public IDataPath Create(IServiceProvider services) => new ReplayDataPath(
             services.GetRequiredService<FirewallEngine>(),
             services.GetRequiredService<IOptions<DataPathOptions>>().Value.Replay,
+            services.GetRequiredService<DataPathHealth>(),
             services.GetRequiredService<ILoggerFactory>().CreateLogger("Firewall.DataPath.Replay"));
     }
 }

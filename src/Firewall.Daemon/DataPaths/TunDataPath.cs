@@ -173,7 +173,7 @@ public sealed class TunReader : PacketReader
             WaitResult r = Device.Read(_buffer, out int length, WaitMilliseconds);
             if (r == WaitResult.Stopped) return;
             if (r == WaitResult.Readable && length > 0) Handle(_buffer.AsSpan(0, length));
-            long now = FirewallEngine.NowNs();
+            long now = FirewallEngine.MonotonicNs();
             if (now - _lastMaintain >= MaintainEveryNs)
             {
                 _lastMaintain = now;
@@ -188,7 +188,7 @@ public sealed class TunReader : PacketReader
         Packets++;
         PacketParser.Parse(packet, LinkType.RawIp, out ParsedPacket p);
         var meta = new PacketMeta(null, null, p.IpVersion == 6);
-        Verdict v = _worker.Process(ref p, FirewallEngine.NowNs(), FilterHook.Forward, in meta, received: true, out PacketDecision d);
+        Verdict v = _worker.Process(ref p, FirewallEngine.MonotonicNs(), FilterHook.Forward, in meta, received: true, out PacketDecision d);
         if (v == Verdict.Accept)
         {
             Accepted++;

@@ -1,13 +1,11 @@
 using Microsoft.Extensions.Configuration;
-
 using Serilog;
-using Serilog.Formatting.Json;
 
 namespace Firewall.Daemon.Logging;
 
 /// <summary>
-/// Serilog from the "Serilog" section of the configuration (sinks, levels). Without a section: JSON lines on the
-/// console, so journald and log shippers get properties, not prose.
+/// Serilog from the "Serilog" section of the configuration (sinks, levels). Without a section: compact JSON lines on the
+/// console (with journald's priority prefix under systemd), so journald and log shippers get properties, not prose.
 /// </summary>
 public static class LoggingSetup
 {
@@ -18,7 +16,7 @@ public static class LoggingSetup
         if (section.Exists())
             lc.ReadFrom.Configuration(configuration);
         else
-            lc.MinimumLevel.Information().WriteTo.Console(new JsonFormatter(renderMessage: true));
+            lc.MinimumLevel.Information().WriteTo.Console(new CompactJsonFormatter());
         return lc.CreateLogger();
     }
 }

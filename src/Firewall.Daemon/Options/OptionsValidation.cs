@@ -31,3 +31,13 @@ public sealed class RulesOptionsValidator : IValidateOptions<FirewallRulesOption
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }
+
+/// <summary>Validates a section with its own Validate method (each failure names its key).</summary>
+public sealed class SectionValidator<T>(Func<T, List<string>> validate) : IValidateOptions<T> where T : class
+{
+    public ValidateOptionsResult Validate(string? name, T options)
+    {
+        var errors = validate(options);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

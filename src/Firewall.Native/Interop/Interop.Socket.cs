@@ -16,6 +16,17 @@ internal static unsafe partial class Interop
         internal const int SO_RCVBUF = 8;
         internal const int SO_RCVTIMEO = 20;
         internal const int SO_RCVBUFFORCE = 33;
+        internal const int SO_PEERCRED = 17;
+        internal const int SO_PEERGROUPS = 59;
+
+        /// <summary>struct ucred (SO_PEERCRED).</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct UCred
+        {
+            internal int Pid;
+            internal uint Uid;
+            internal uint Gid;
+        }
 
         internal const int MSG_DONTWAIT = 0x40;
 

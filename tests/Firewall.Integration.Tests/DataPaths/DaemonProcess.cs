@@ -52,7 +52,15 @@ public sealed class DaemonProcess : IDisposable
     /// <summary>Writes the configuration, starts the daemon in <paramref name="ns"/> and waits until its data path is open.</summary>
     public static DaemonProcess Start(NetLab lab, string ns, JsonObject config, TimeSpan? timeout = null)
     {
-        string path = Path.Combine(Path.GetTempPath(), $"{lab.Prefix}-{Guid.NewGuid():N}.json");
+        string id = $"{lab.Prefix}-{Guid.NewGuid():N}";
+        string path = Path.Combine(Path.GetTempPath(), id + ".json");
+        // a private control socket and state directory: never the system's (an installed daemon, or another test's state)
+        if (config["Firewall"] is JsonObject fw)
+        {
+            string dir = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), id)).FullName;
+            if (fw["Control"] is null) fw["Control"] = new JsonObject { ["SocketPath"] = Path.Combine(dir, "control.sock") };
+            if (fw["State"] is null) fw["State"] = new JsonObject { ["Directory"] = Path.Combine(dir, "state") };
+        }
         File.WriteAllText(path, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         var p = lab.StartBackground(ns, "dotnet", DllPath, "--config", path);
         var daemon = new DaemonProcess(p, path);
@@ -147,6 +155,16 @@ public sealed class DaemonProcess : IDisposable
             return d;
         }
         throw new InvalidOperationException($"no counters for {reader} in \"{details}\"");
+    }
+
+    /// <summary>Rewrites the daemon's configuration file with <paramref name="config"/>, has it reload (SIGHUP) and waits
+    /// until it logged that the new configuration applies.</summary>
+    public void Reconfigure(JsonObject config)
+    {
+        int seen = EventsNamed("ConfigReloaded").Count();
+        File.WriteAllText(_configPath, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        _process.Signal("HUP");
+        WaitForEvent("ConfigReloaded", seen, TimeSpan.FromSeconds(10));
     }
 
     /// <summary>SIGTERM; waits for the exit (the daemon must stop within a few seconds) and returns the exit code.</summary>
