@@ -62,6 +62,7 @@ if ! "$DOTNET" build "$REPO/src/Firewall.Daemon" -c Release -nologo -v q >/tmp/f
   echo "lab.sh: build failed" >&2; exit 1
 fi
 rm -f /tmp/fw-lab-build.$$.log
+"$DOTNET" build "$REPO/src/Firewall.Cli" -c Release -nologo -v q >/dev/null 2>&1 || true   # fwctl, for the conntrack table
 DLL="$REPO/src/Firewall.Daemon/bin/Release/net10.0/firewall-daemon.dll"
 [ -f "$DLL" ] || { echo "lab.sh: $DLL missing after the build" >&2; exit 1; }
 info "$DLL"
@@ -278,8 +279,10 @@ fetch "inside → tftp://[$OUT6]/boot.txt" "a file served by tftpd-hpa on the ou
 
 # ---------------------------------------------------------------- conntrack table and counters
 say "6. the conntrack table"
-if "$DOTNET" "$REPO/src/Firewall.Cli/bin/Release/net10.0/fwctl.dll" conntrack --help >/dev/null 2>&1; then
-  ip netns exec "$NS_BR" "$DOTNET" "$REPO/src/Firewall.Cli/bin/Release/net10.0/fwctl.dll" --socket "$WORK/control.sock" conntrack -L | sed 's/^/   /' || true
+FWCTL="$REPO/src/Firewall.Cli/bin/Release/net10.0/fwctl.dll"
+if [ -f "$FWCTL" ] && "$DOTNET" "$FWCTL" --help 2>/dev/null | grep -qE '^[[:space:]]+conntrack'; then
+  info "fwctl conntrack -L (through the daemon's control socket):"
+  ip netns exec "$NS_BR" "$DOTNET" "$FWCTL" --socket "$WORK/control.sock" conntrack -L 2>&1 | sed 's/^/   /' || true
 else
   info "(fwctl conntrack is not in this build: the daemon logs its table at stop, shown below)"
 fi
