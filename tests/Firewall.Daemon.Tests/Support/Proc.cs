@@ -134,6 +134,10 @@ public sealed class DaemonlessProcess : IDisposable
         _p.BeginErrorReadLine();
     }
 
+    public int Pid => _p.Id;
+
+    public bool WaitForExit(TimeSpan timeout) => _p.WaitForExit(timeout);
+
     public string WaitForLine(Func<string, bool> match, TimeSpan? timeout = null)
     {
         var until = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
