@@ -8,15 +8,21 @@ public static class Program
 {
     public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
 
+    /// <summary>The fwctl command tree. Each command lives in Commands/XxxCommand.cs with a static Create(); add it here.</summary>
     public static RootCommand BuildRoot()
     {
-        var root = new RootCommand("fwctl — control and analysis tool for firewall-daemon");
+        var root = new RootCommand("fwctl: control and inspect the Firewall.Daemon engine");
         root.Options.Add(ControlCommandsCli.Socket);
-        root.Subcommands.Add(ReplayCommand.Create());
-        root.Subcommands.Add(ControlCommandsCli.Conntrack());
-        root.Subcommands.Add(ControlCommandsCli.Rules());
-        root.Subcommands.Add(ControlCommandsCli.Status());
-        root.Subcommands.Add(ControlCommandsCli.Reload());
+        Command[] commands =
+        [
+            ReplayCommand.Create(),
+            BenchCommand.Create(),
+            ControlCommandsCli.Conntrack(),
+            ControlCommandsCli.Rules(),
+            ControlCommandsCli.Status(),
+            ControlCommandsCli.Reload(),
+        ];
+        foreach (var c in commands) root.Subcommands.Add(c);
         return root;
     }
 }

@@ -124,6 +124,10 @@ public static class Program
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
 
         builder.Services.AddSingleton<IDataPathFactory, ReplayDataPath.Factory>();
+        builder.Services.AddSingleton<IDataPathFactory, BridgeDataPath.Factory>();
+        builder.Services.AddSingleton<IDataPathFactory, NfqueueDataPath.Factory>();
+        builder.Services.AddSingleton<IDataPathFactory, MonitorDataPath.Factory>();
+        builder.Services.AddSingleton<IDataPathFactory, TunDataPath.Factory>();
         builder.Services.AddSingleton(_ => SystemdNotifier.FromEnvironment());
         builder.Services.AddSingleton<DataPathHealth>();
         builder.Services.AddSingleton<DataPathLog>();

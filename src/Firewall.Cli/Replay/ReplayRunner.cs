@@ -44,7 +44,7 @@ public static class ReplayRunner
         var worker = pipeline.CreateWorker();
         var stats = new ReplayStats();
         using var output = new BufferedStream(stdout, 1 << 16);
-        using var json = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true });
+        var json = new JsonLineWriter(output, rules!);
         var text = o.Format == "text" ? new StreamWriter(output, new UTF8Encoding(false), 1 << 16) { AutoFlush = false } : null;
         PcapWriter? accepted = null;
         string? warning = null;
@@ -76,17 +76,12 @@ public static class ReplayRunner
                     accepted.Write(rec.TimestampNs, rec.Data, rec.OriginalLength);
                 }
                 if (text is not null) WriteText(text, index, rec.TimestampNs, ref p, in d, rules!);
-                else
-                {
-                    WriteJson(json, index, rec.TimestampNs, ref p, in d, rules!);
-                    json.Flush();
-                    json.Reset();
-                    output.WriteByte((byte)'\n');
-                }
+                else json.Write(index, rec.TimestampNs, ref p, in d);
             }
         }
         catch (CaptureFormatException e)
         {
+            json.Flush();
             text?.Flush();
             output.Flush();
             stderr.WriteLine($"fwctl replay: {e.Message}");
@@ -98,6 +93,7 @@ public static class ReplayRunner
             reader.Dispose();
         }
         sw.Stop();
+        json.Flush();
         if (text is not null)
         {
             stats.WriteTable(text);
@@ -125,41 +121,6 @@ public static class ReplayRunner
         if (d.RuleId >= 0) return rules.Rules[d.RuleId].ToString();
         var chain = rules.Chains[d.ChainIndex];
         return $"policy {chain.Name} {VerdictName(d.Verdict)}";
-    }
-
-    private static void WriteJson(Utf8JsonWriter w, long index, long tsNs, ref ParsedPacket p, in PacketDecision d, RuleSet rules)
-    {
-        ref readonly TrackResult r = ref d.Track;
-        w.WriteStartObject();
-        w.WriteNumber("index", index);
-        w.WriteNumber("time", Math.Round(tsNs / 1e9, 9));
-        w.WriteString("state", CtStateNames.Name(r.State));
-        if (Tracked(in r)) w.WriteString("dir", r.Direction == CtDirection.Original ? "original" : "reply");
-        else w.WriteNull("dir");
-        string? protoState = ProtoStateName(in r, p.Protocol);
-        if (protoState is not null) w.WriteString("tcp_state", protoState); else w.WriteNull("tcp_state");
-        w.WriteStartArray("status");
-        if (r.HasEntry)
-        {
-            if ((r.Status & CtStatus.Expected) != 0) w.WriteStringValue("EXPECTED");
-            if ((r.Status & CtStatus.SeenReply) != 0) w.WriteStringValue("SEEN_REPLY");
-            if ((r.Status & CtStatus.Assured) != 0) w.WriteStringValue("ASSURED");
-            if ((r.Status & CtStatus.Confirmed) != 0) w.WriteStringValue("CONFIRMED");
-        }
-        w.WriteEndArray();
-        w.WriteString("verdict", VerdictName(d.Verdict));
-        w.WriteString("rule", RuleText(rules, in d));
-        if (r.State == CtState.Invalid || r.Drop) w.WriteString("reason", ReasonName(in d)); else w.WriteNull("reason");
-        if (p.IpVersion != 0)
-        {
-            w.WriteString("proto", ProtoName(p.Protocol));
-            w.WriteString("src", p.Src.ToString(p.IpVersion == 6));
-            w.WriteString("dst", p.Dst.ToString(p.IpVersion == 6));
-            if (HasPorts(p.Protocol)) { w.WriteNumber("sport", p.SrcPort); w.WriteNumber("dport", p.DstPort); }
-            if (p.Protocol == IpProto.Tcp) w.WriteString("flags", TcpFlagText(p.TcpFlagBits));
-            if (p.Protocol is IpProto.Icmp or IpProto.Icmpv6) { w.WriteNumber("icmp_type", p.IcmpType); w.WriteNumber("icmp_code", p.IcmpCode); }
-        }
-        w.WriteEndObject();
     }
 
     private const string TextHeader =

@@ -33,28 +33,39 @@ public sealed partial class ConntrackTable
     private readonly object _controlGate = new();
     private volatile bool _eventsEnabled;
 
-    public ConntrackTable(ConntrackOptions options) : this(new ConntrackSettings(options)) { }
+    /// <summary>
+    /// Advice for the operating system about a large memory range before it is first touched (the daemon passes one that
+    /// asks for huge pages). Core makes no OS calls itself.
+    /// </summary>
+    public delegate void MemoryAdvisor(nint address, nuint length);
 
-    public ConntrackTable(ConntrackSettings settings)
+    public ConntrackTable(ConntrackOptions options, MemoryAdvisor? advise = null) : this(new ConntrackSettings(options), advise) { }
+
+    public ConntrackTable(ConntrackSettings settings, MemoryAdvisor? advise = null)
     {
         _settings = settings;
         // Room for unconfirmed entries is inside Max (the kernel counts them); the slack covers entries killed by one
         // worker and not yet reclaimed by their owner, and the workers' small local free lists.
         Capacity = settings.Max + settings.Max / 256 + 64 * (MaxWorkers + 1) + 64;
         if ((long)Capacity * 2 > HashIndex.MaxRef) throw new ArgumentOutOfRangeException(nameof(settings), "table too large");
-        Entries = GC.AllocateArray<CtEntry>(Capacity, pinned: false);
-        MasterOf = new int[Capacity];
-        Array.Fill(MasterOf, -1);
-        Index = new HashIndex(Capacity * 2);
+        // Pinned and uninitialised, so the advice (e.g. huge pages) can take effect before the pages are first written.
+        Entries = GC.AllocateUninitializedArray<CtEntry>(Capacity, pinned: true);
+        MasterOf = GC.AllocateUninitializedArray<int>(Capacity, pinned: true);
+        Advise(advise, Entries.AsSpan());
+        Advise(advise, MasterOf.AsSpan());
+        Array.Clear(Entries);
+        Index = new HashIndex(Capacity * 2, advise: advise);
         Span<byte> seed = stackalloc byte[8];
         RandomNumberGenerator.Fill(seed);
         Seed = BitConverter.ToUInt64(seed);
         Expectations = new Expect.ExpectationTable(settings.ExpectMax, Seed);
         HelperStates = new Expect.HelperStateTable(settings.ExpectMax);
+        // Free entries are linked through MasterOf (meaningless while an entry is free): popping then reads a small,
+        // mostly cached array instead of missing on each cold entry in turn.
         for (int i = 0; i < Capacity; i++)
         {
-            Entries[i].WheelNext = i + 1 < Capacity ? i + 1 : -1;
-            Entries[i].Version = 0;
+            Entries[i].WheelNext = -1;
+            MasterOf[i] = i + 1 < Capacity ? i + 1 : -1;
         }
         _freeHead = 1; // index 0, tag 0
         _control = new ConntrackWorker(this, ControlId);
@@ -62,6 +73,12 @@ public sealed partial class ConntrackTable
     }
 
     public ConntrackSettings Settings => Volatile.Read(ref _settings);
+
+    internal static unsafe void Advise<T>(MemoryAdvisor? advise, Span<T> region) where T : unmanaged
+    {
+        if (advise is null || region.IsEmpty) return;
+        fixed (T* p = region) advise((nint)p, (nuint)((long)region.Length * sizeof(T)));
+    }
 
     /// <summary>Swaps tunables (timeouts, TcpLoose, …) atomically; existing entries stay. Max cannot grow beyond the allocated capacity.</summary>
     public void UpdateSettings(ConntrackSettings settings)
@@ -128,7 +145,7 @@ public sealed partial class ConntrackTable
             long head = Volatile.Read(ref _freeHead);
             int idx = (int)(uint)head - 1;
             if (idx < 0) return -1;
-            int next = Volatile.Read(ref Entries[idx].WheelNext);
+            int next = Volatile.Read(ref MasterOf[idx]);
             long tag = (head >> 32) + 1;
             long nh = (tag << 32) | (uint)(next + 1);
             if (Interlocked.CompareExchange(ref _freeHead, nh, head) == head) return idx;
@@ -140,7 +157,7 @@ public sealed partial class ConntrackTable
         while (true)
         {
             long head = Volatile.Read(ref _freeHead);
-            Entries[idx].WheelNext = (int)(uint)head - 1;
+            MasterOf[idx] = (int)(uint)head - 1;
             long tag = (head >> 32) + 1;
             long nh = (tag << 32) | (uint)(idx + 1);
             if (Interlocked.CompareExchange(ref _freeHead, nh, head) == head) return;

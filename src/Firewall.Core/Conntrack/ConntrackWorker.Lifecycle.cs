@@ -23,6 +23,7 @@ public sealed partial class ConntrackWorker
         if (!_clockStarted) { _clockStarted = true; _now = now; _cursorTick = now >> TimingWheel.TickShift; }
         else if ((int)(now - _now) > 0) _now = now;
         if (Volatile.Read(ref _reclaimHead) >= 0) DrainReclaim();
+        if (Refiles.HasItems) DrainRefiles();
         if ((int)((_now >> TimingWheel.TickShift) - _cursorTick) > 0)
         {
             AdvanceWheels();
@@ -56,7 +57,32 @@ public sealed partial class ConntrackWorker
         }
     }
 
-    /// <summary>An entry in a due slot: expire it, or re-file it where its (refreshed) deadline belongs.</summary>
+    /// <summary>
+    /// The entry's deadline moved earlier than the one it is filed under: its owner re-files it (now when that is this
+    /// worker, else through the owner's queue), so it is reaped at the new deadline rather than at the old slot.
+    /// </summary>
+    private void Refile(int idx)
+    {
+        int owner = _e[idx].Owner;
+        if (owner == Id) RefileOwn(idx);
+        else _t.Workers[owner]?.Refiles.TryEnqueue(idx);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void DrainRefiles()
+    {
+        while (Refiles.TryDequeue(out int idx)) RefileOwn(idx);
+    }
+
+    private void RefileOwn(int idx)
+    {
+        byte misc = _e[idx].Misc;
+        // freed or reused meanwhile (by us: harmless to re-file; by another worker: not ours to touch)
+        if ((misc & CtEntry.OwnerMask) != Id || (misc & CtEntry.InWheelBit) == 0) return;
+        Visit((misc & CtEntry.AssuredWheelBit) != 0 ? Assured : Unassured, idx);
+    }
+
+    /// <summary>An entry in a due slot (or one whose deadline moved earlier): expire it when due, else re-file it where its deadline belongs.</summary>
     private void Visit(TimingWheel wheel, int idx)
     {
         ref CtEntry e = ref _e[idx];
@@ -99,6 +125,31 @@ public sealed partial class ConntrackWorker
             if (idx < 0) { Interlocked.Decrement(ref _t.CountField); return -1; }
         }
         return idx;
+    }
+
+    /// <summary>
+    /// Batch hint for new connections: makes sure the next <paramref name="count"/> allocations come from this worker's
+    /// local free list and starts loading those entries, so that initialising them does not stall on each in turn.
+    /// </summary>
+    public unsafe void PrefetchAllocations(int count)
+    {
+        count = Math.Min(count, _localFree.Length);
+        while (_localCount < count)
+        {
+            int idx = _t.PopFree();
+            if (idx < 0) break;
+            // keep LIFO order: the popped entry goes below the ones already cached
+            Array.Copy(_localFree, 0, _localFree, 1, _localCount);
+            _localFree[0] = idx;
+            _localCount++;
+        }
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        for (int j = 0; j < count && j < _localCount; j++)
+        {
+            byte* e = (byte*)Unsafe.AsPointer(ref _e[_localFree[_localCount - 1 - j]]);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(e);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(e + 64);
+        }
     }
 
     private void FreeTentative(int idx)

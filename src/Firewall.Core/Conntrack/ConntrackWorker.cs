@@ -26,6 +26,8 @@ public sealed partial class ConntrackWorker
     // entries killed by other threads, to unlink and free here (MPSC stack linked through Deadline)
     private int _reclaimHead = -1;
     private readonly int[] _localFree = new int[64];
+    // entries of ours whose timer another worker shortened, to re-file here
+    internal readonly RefileQueue Refiles = new(1024);
     private int _localCount;
 
     private uint _now;
@@ -82,13 +84,13 @@ public sealed partial class ConntrackWorker
             case IpProto.Tcp:
             {
                 var why = TcpTracker.Validate(ref p, verify);
-                if (why != InvalidReason.None) return Invalid(ref r, why);
+                if (why != InvalidReason.None) return InvalidFirstPacket(ref p, zone, now, ref r, why);
                 break;
             }
             case IpProto.Udp:
             {
                 var why = ValidateUdp(ref p, verify, p.IsFragment);
-                if (why != InvalidReason.None) return Invalid(ref r, why);
+                if (why != InvalidReason.None) return InvalidFirstPacket(ref p, zone, now, ref r, why);
                 break;
             }
             case IpProto.UdpLite:
@@ -137,7 +139,7 @@ public sealed partial class ConntrackWorker
         {
             int idx = _t.Lookup(in t, hash, in tinv, invertible, now, this, out CtDirection dir, out int ver);
             if (idx < 0)
-                return New(ref p, in t, in tinv, invertible, now, s, opt, ref r);
+                return New(ref p, in t, hash, in tinv, invertible, now, s, opt, ref r);
             var outcome = Existing(idx, ver, dir, ref p, now, s, ref r);
             if (outcome == Step.Done) return r;
             Counters.SearchRestart++; // the entry changed under us (or a TCP reopen deleted it): look up again
@@ -145,7 +147,66 @@ public sealed partial class ConntrackWorker
         }
     }
 
+    // ----------------------------------------------------------------- batches: hide memory latency
+
+    /// <summary>
+    /// First stage of tracking a batch: computes the packet's lookup hash and starts loading its index bucket (and,
+    /// for a possible new entry, the bucket its reply tuple will go into). Call for every packet of a batch, then
+    /// <see cref="PrefetchEntries"/> for each, then <see cref="Track"/> for each: the cache misses of a batch then
+    /// overlap instead of following one another. Pure hints: results are the same with or without them.
+    /// </summary>
+    public ulong PrefetchBucket(ref ParsedPacket p, in TrackOptions opt)
+    {
+        if (p.Error != ParseError.None || p.IpVersion == 0) return 0;
+        TupleOf(ref p, opt.Zone >= 0 ? (ushort)opt.Zone : _t.Settings.DefaultZone, out ConnTuple t);
+        ulong h = t.Hash(_t.Seed);
+        _t.Index.Prefetch(h);
+        if (t.TryInvert(out ConnTuple r)) _t.Index.Prefetch(r.Hash(_t.Seed));
+        return h;
+    }
+
+    /// <summary>Second stage: with the bucket loaded, starts loading the entries whose fingerprint matches.</summary>
+    public unsafe void PrefetchEntries(ulong hash)
+    {
+        if (hash == 0 || !System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        ReadOnlySpan<uint> slots = _t.Index.Bucket(_t.Index.Home(hash));
+        uint fp = HashIndex.Fingerprint(hash);
+        for (int i = 0; i < slots.Length; i++)
+        {
+            uint v = slots[i];
+            if (v == 0 || (v & 0xFF000000u) != fp) continue;
+            byte* e = (byte*)Unsafe.AsPointer(ref _e[HashIndex.RefOf(v) >> 1]);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(e);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(e + 64);
+        }
+    }
+
     private enum Step : byte { Done, Retry }
+
+    /// <summary>
+    /// A TCP or UDP packet the protocol checks make INVALID (checksum, lengths, TCP flags). The kernel runs those
+    /// checks only after the lookup: a packet of no existing connection has by then been given a new entry
+    /// (init_conntrack), which takes a matching expectation out of the table before the entry is thrown away with the
+    /// INVALID packet. So such a packet uses up the expectation, and the valid packet after it is NEW, not RELATED
+    /// (observed on 6.18 by the helper_invalid_first_packet differential scenario).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private TrackResult InvalidFirstPacket(ref ParsedPacket p, ushort zone, uint now, ref TrackResult r, InvalidReason why)
+    {
+        if (_t.Expectations.Count > 0 && p.L4Length >= 4)
+        {
+            TupleOf(ref p, zone, out ConnTuple t);
+            if (t.TryInvert(out ConnTuple tinv) && _t.Lookup(in t, t.Hash(_t.Seed), in tinv, true, now, this, out _, out _) < 0)
+                ConsumeExpectation(in t, now);
+        }
+        return Invalid(ref r, why);
+    }
+
+    /// <summary>The kernel's init_conntrack takes a matching expectation even for a first packet that then turns out INVALID.</summary>
+    private void ConsumeExpectation(in ConnTuple t, uint now)
+    {
+        if (_t.Expectations.Count > 0) _t.Expectations.Consume(this, in t, now, out _);
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private TrackResult Invalid(ref TrackResult r, InvalidReason why)
@@ -195,6 +256,7 @@ public sealed partial class ConntrackWorker
                         if (!TryBegin(ref e, ver)) return Step.Retry;
                         e.Deadline = now + tr.TimeoutMs;
                         End(ref e, ver);
+                        Refile(idx);
                     }
                     Invalid(ref r, tr.Reason);
                     return Step.Done;
@@ -259,6 +321,9 @@ public sealed partial class ConntrackWorker
             }
         }
 
+        // the wheel re-files lazily only when a deadline moves later; an earlier one must be re-filed now
+        if (!TimeMath.AtOrBefore(deadline, newDeadline)) Refile(idx);
+
         r.State = cls;
         r.Direction = dir;
         r.Entry = idx;
@@ -277,7 +342,7 @@ public sealed partial class ConntrackWorker
 
     // ----------------------------------------------------------------- new entry
 
-    private TrackResult New(ref ParsedPacket p, in ConnTuple t, in ConnTuple tinv, bool invertible, uint now,
+    private TrackResult New(ref ParsedPacket p, in ConnTuple t, ulong hash, in ConnTuple tinv, bool invertible, uint now,
                             ConntrackSettings s, in TrackOptions opt, ref TrackResult r)
     {
         if (!invertible) return Invalid(ref r, InvalidReason.NotInvertible);
@@ -286,7 +351,11 @@ public sealed partial class ConntrackWorker
         if (proto == IpProto.Tcp)
         {
             var why = TcpTracker.New(ref p, s, ref tcp);
-            if (why != InvalidReason.None) return Invalid(ref r, why);
+            if (why != InvalidReason.None)
+            {
+                ConsumeExpectation(in t, now); // tcp_new() runs after init_conntrack took the expectation
+                return Invalid(ref r, why);
+            }
         }
         else if (proto == IpProto.Icmp)
         {
@@ -326,6 +395,7 @@ public sealed partial class ConntrackWorker
             if (tr.Verdict is TcpVerdict.Invalid or TcpVerdict.Reopen or TcpVerdict.Ignore)
             {
                 FreeTentative(idx);
+                ConsumeExpectation(in t, now);
                 return Invalid(ref r, tr.Verdict == TcpVerdict.Invalid ? tr.Reason : InvalidReason.TcpInvalidNew);
             }
             e.Tcp = tcp;
@@ -378,6 +448,8 @@ public sealed partial class ConntrackWorker
         r.Direction = CtDirection.Original;
         r.Entry = idx;
         r.IsNew = true;
+        r.Hash = hash;
+        r.ReplyHash = tinv.Hash(_t.Seed);
         r.Version = e.Version;
         r.Status = (CtStatus)status;
         r.TcpState = proto == IpProto.Tcp ? (TcpState)state : TcpState.None;
@@ -401,7 +473,7 @@ public sealed partial class ConntrackWorker
         ref CtEntry e = ref _e[idx];
         ConnTuple t = e.Orig;
         t.TryInvert(out ConnTuple tinv);
-        ulong h = t.Hash(_t.Seed), hr = tinv.Hash(_t.Seed);
+        ulong h = r.Hash, hr = r.ReplyHash;
 
         int other = _t.Lookup(in t, h, in tinv, true, now, this, out var odir, out int over);
         if (other >= 0) return Clash(ref r, idx, other, odir, over);
@@ -413,18 +485,30 @@ public sealed partial class ConntrackWorker
         _t.Index.Insert(h, HashIndex.MakeValue(h, idx, 0));
         _t.Index.Insert(hr, HashIndex.MakeValue(hr, idx, 1));
 
-        // Two threads may have inserted the same flow at the same moment: the lower index wins.
-        other = FindDuplicate(in t, h, in tinv, idx, now);
+        // Two threads may have inserted the same flow at the same moment: the lower index wins. Whichever of the two
+        // checks second sees the other, so both sides act: the higher entry takes itself out, and the lower one kills
+        // a higher duplicate (which may have checked first, seen nothing and kept itself). The version CAS decides
+        // who removes the higher entry when both try.
+        other = FindDuplicate(in t, h, in tinv, idx, out int dupVersion);
         if (other >= 0 && other < idx)
         {
+            var od = _e[other].Orig.Equals(t) ? CtDirection.Original : CtDirection.Reply;
+            if (!TryBegin(ref e, r.Version))
+            {
+                // the winner killed our entry already (its owner, we, reclaims it): the packet joins the winner
+                Counters.ClashResolve++;
+                r.Entry = other;
+                r.Version = dupVersion;
+                r.Direction = od;
+                return true;
+            }
             Unlink(idx);
             _t.Index.Remove(h, HashIndex.MakeValue(h, idx, 0));
             _t.Index.Remove(hr, HashIndex.MakeValue(hr, idx, 1));
             e.Status = 0;
-            int ov = Volatile.Read(ref _e[other].Version);
-            var od = _e[other].Orig.Equals(t) ? CtDirection.Original : CtDirection.Reply;
-            return Clash(ref r, idx, other, od, ov);
+            return Clash(ref r, idx, other, od, dupVersion); // frees the entry: a new version, even again
         }
+        if (other > idx) TryKill(other, dupVersion, now, expired: false);
         r.Status |= CtStatus.Confirmed;
         r.ExpiresInMs = TimeMath.Remaining(deadline, now);
         if ((e.Status & (ushort)CtStatus.Helper) != 0) _t.HelperStates.Acquire(idx);
@@ -455,28 +539,23 @@ public sealed partial class ConntrackWorker
     private static bool IsTrackedProto(byte proto) =>
         proto is IpProto.Tcp or IpProto.Udp or IpProto.UdpLite or IpProto.Icmp or IpProto.Icmpv6 or IpProto.Sctp or IpProto.Gre;
 
-    private int FindDuplicate(in ConnTuple t, ulong h, in ConnTuple tinv, int self, uint now)
+    /// <summary>Another live, confirmed entry of the same flow (the lowest index when several), with the version it was read at; -1 if none.</summary>
+    private int FindDuplicate(in ConnTuple t, ulong h, in ConnTuple tinv, int self, out int version)
     {
-        uint b = _t.Index.Home(h);
-        uint fp = HashIndex.Fingerprint(h);
         int best = -1;
-        while (true)
+        version = 0;
+        foreach (int rf in _t.Index.Candidates(h))
         {
-            ReadOnlySpan<uint> slots = _t.Index.Bucket(b);
-            for (int i = 0; i < slots.Length; i++)
-            {
-                uint v = slots[i];
-                if (v == 0 || (v & 0xFF000000u) != fp) continue;
-                int rf = HashIndex.RefOf(v);
-                int idx = rf >> 1;
-                if (idx == self) continue;
-                ref CtEntry e = ref _e[idx];
-                if ((rf & 1) == 0 ? !e.Orig.Equals(t) : !e.Orig.Equals(tinv)) continue;
-                if ((e.Status & (ushort)CtStatus.Dying) != 0) continue;
-                if (best < 0 || idx < best) best = idx;
-            }
-            if (!_t.Index.HasOverflow(b)) break;
-            b = _t.Index.Next(b);
+            int idx = rf >> 1;
+            if (idx == self) continue;
+            ref CtEntry e = ref _e[idx];
+            int ver = Volatile.Read(ref e.Version);
+            if ((ver & 1) != 0) continue; // being killed or removed right now
+            if ((rf & 1) == 0 ? !e.Orig.Equals(t) : !e.Orig.Equals(tinv)) continue;
+            ushort st = e.Status;
+            if ((st & (ushort)CtStatus.Dying) != 0 || (st & (ushort)CtStatus.Confirmed) == 0) continue;
+            if (Volatile.Read(ref e.Version) != ver) continue;
+            if (best < 0 || idx < best) { best = idx; version = ver; }
         }
         return best;
     }

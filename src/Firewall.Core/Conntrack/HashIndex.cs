@@ -20,12 +20,14 @@ internal sealed class HashIndex
     private readonly int[] _overflow;
     private readonly uint _buckets;
 
-    public HashIndex(int references, double maxLoad = 0.85)
+    public HashIndex(int references, double maxLoad = 0.85, ConntrackTable.MemoryAdvisor? advise = null)
     {
         long buckets = (long)Math.Ceiling(references / (SlotsPerBucket * maxLoad));
         if (buckets < 2) buckets = 2;
         _buckets = (uint)buckets;
-        _slots = GC.AllocateArray<uint>((int)(buckets * SlotsPerBucket) + SlotsPerBucket, pinned: true);
+        _slots = GC.AllocateUninitializedArray<uint>((int)(buckets * SlotsPerBucket) + SlotsPerBucket, pinned: true);
+        ConntrackTable.Advise(advise, _slots.AsSpan());
+        Array.Clear(_slots);
         unsafe
         {
             fixed (uint* p = _slots)
@@ -61,6 +63,58 @@ internal sealed class HashIndex
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public uint Next(uint bucket) => bucket + 1 == _buckets ? 0 : bucket + 1;
+
+    /// <summary>Starts loading a bucket's cache line (a hint: never faults, never blocks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Prefetch(ulong hash)
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref _slots[_base + (int)Home(hash) * SlotsPerBucket]));
+    }
+
+    /// <summary>Enumerates the references whose fingerprint matches <paramref name="hash"/>, following overflow buckets.</summary>
+    public Probe Candidates(ulong hash) => new(this, hash);
+
+    /// <summary>The references stored under a hash's fingerprint (candidates: the caller compares the real key).</summary>
+    public ref struct Probe
+    {
+        private readonly HashIndex _index;
+        private readonly uint _fp;
+        private uint _bucket;
+        private ReadOnlySpan<uint> _slots;
+        private int _i;
+
+        internal Probe(HashIndex index, ulong hash)
+        {
+            _index = index;
+            _fp = Fingerprint(hash);
+            _bucket = index.Home(hash);
+            _slots = index.Bucket(_bucket);
+            _i = -1;
+            Current = -1;
+        }
+
+        /// <summary>The candidate reference (entry &lt;&lt; 1 | direction).</summary>
+        public int Current { get; private set; }
+
+        public bool MoveNext()
+        {
+            while (true)
+            {
+                while (++_i < _slots.Length)
+                {
+                    uint v = _slots[_i];
+                    if (v != 0 && (v & 0xFF000000u) == _fp) { Current = RefOf(v); return true; }
+                }
+                if (!_index.HasOverflow(_bucket)) return false;
+                _bucket = _index.Next(_bucket);
+                _slots = _index.Bucket(_bucket);
+                _i = -1;
+            }
+        }
+
+        public readonly Probe GetEnumerator() => this;
+    }
 
     /// <summary>Adds a reference. False only when every bucket is full (cannot happen below the sized capacity).</summary>
     public bool Insert(ulong hash, uint value)

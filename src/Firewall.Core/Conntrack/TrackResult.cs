@@ -40,6 +40,8 @@ public struct TrackResult
     /// <summary>True when this packet created a new, still unconfirmed entry: the caller must Confirm (accepted) or Release (dropped) it.</summary>
     public bool IsNew;
     internal int Version;
+    /// <summary>For a new entry: the hashes of its original and reply tuples, computed by Track, reused by Confirm.</summary>
+    internal ulong Hash, ReplyHash;
 
     public readonly bool HasEntry => Entry >= 0;
 }

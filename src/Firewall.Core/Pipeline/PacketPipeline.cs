@@ -21,6 +21,9 @@ public struct PacketDecision
     public bool DecidedInRaw;
     /// <summary>True for non-IP frames (ARP …), decided by <see cref="PacketPipeline.NonIpVerdict"/>.</summary>
     public bool NonIp;
+    /// <summary>True when the rules accepted the packet but the connection's helper dropped it (a partial FTP command,
+    /// an expectation that could not be inserted), as the kernel's helper does at the confirm hook.</summary>
+    public bool DroppedByHelper;
 }
 
 /// <summary>
@@ -67,7 +70,13 @@ public sealed class PipelineWorker
         return Process(ref p, nowNs, hook, in meta, received, out d);
     }
 
-    public Verdict Process(ref ParsedPacket p, long nowNs, FilterHook hook, in PacketMeta meta, bool received, out PacketDecision d)
+    public Verdict Process(ref ParsedPacket p, long nowNs, FilterHook hook, in PacketMeta meta, bool received, out PacketDecision d) =>
+        Process(ref p, nowNs, hook, in meta, received, verifyChecksum: received, out d);
+
+    /// <summary>As above, with checksum verification chosen separately: a received packet whose checksum is known to be
+    /// partial (NFQUEUE's CSUMNOTREADY with GSO) must not be verified, yet runs the raw PREROUTING chain.</summary>
+    public Verdict Process(ref ParsedPacket p, long nowNs, FilterHook hook, in PacketMeta meta, bool received, bool verifyChecksum,
+                           out PacketDecision d)
     {
         d = default;
         d.RuleId = -1;
@@ -86,7 +95,7 @@ public sealed class PipelineWorker
         TrackOptions opt = p.Error == ParseError.None
             ? rules.EvaluateRaw(received ? RawHook.Prerouting : RawHook.Output, ref p, in meta, nowNs, out rawVerdict)
             : new TrackOptions { Zone = -1 };
-        opt.VerifyChecksum = received;
+        opt.VerifyChecksum = verifyChecksum;
         if (rawVerdict != Verdict.Accept)
         {
             d.DecidedInRaw = true;
@@ -117,7 +126,10 @@ public sealed class PipelineWorker
             if (r.IsNew && !Conntrack.Confirm(ref r))
                 v = Verdict.Drop; // insertion clash the protocol cannot resolve: dropped at confirm, as the kernel does
             else if (r.HelperId != 0 && !Conntrack.RunHelper(ref p, in r))
+            {
                 v = Verdict.Drop; // the helper refused the packet (partial command, expectation not insertable)
+                d.DroppedByHelper = true;
+            }
         }
         else if (r.IsNew)
         {

@@ -1,6 +1,9 @@
+using Firewall.Core.Conntrack;
+using Firewall.Daemon.Engine;
 using Firewall.Daemon.Control;
 using Firewall.Daemon.Health;
 using Firewall.Daemon.Options;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -44,6 +47,7 @@ public sealed partial class DataPathService : IHostedService, IAsyncDisposable, 
         LogOpened(_path.Name, _path.Describe());
         Ready.TrySetResult();
         _run = Task.Run(() => _path.RunAsync(_stop.Token));
+        if (_options.StatsIntervalSeconds > 0) _ = LogStatsAsync(_path, TimeSpan.FromSeconds(_options.StatsIntervalSeconds), _stop.Token);
         _ = _run.ContinueWith(t =>
         {
             // a data path that gives up stops the watchdog: systemd restarts the service
@@ -52,6 +56,16 @@ public sealed partial class DataPathService : IHostedService, IAsyncDisposable, 
             LogFailed(_path.Name, why);
         }, CancellationToken.None, TaskContinuationOptions.NotOnRanToCompletion, TaskScheduler.Default);
         return Task.CompletedTask;
+    }
+
+    private async Task LogStatsAsync(IDataPath path, TimeSpan interval, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false)) LogStats(path.Name, path.Describe());
+        }
+        catch (OperationCanceledException) { }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -63,7 +77,22 @@ public sealed partial class DataPathService : IHostedService, IAsyncDisposable, 
             catch (OperationCanceledException) { }
         }
         if (_path is not null) LogStopped(_path.Name, _path.Describe());
+        if (_options.LogConntrackAtStop) LogConntrackTable();
     }
+
+    private void LogConntrackTable()
+    {
+        var engine = _services.GetRequiredService<FirewallEngine>();
+        var entries = engine.Table.Snapshot(FirewallEngine.MonotonicNs());
+        LogTable(entries.Count);
+        foreach (var e in entries) LogEntry(ConntrackFormatter.ListLine(e));
+    }
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "ConntrackTable {Entries} entries")]
+    private partial void LogTable(int entries);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "ConntrackEntry {Entry}")]
+    private partial void LogEntry(string entry);
 
     public IEnumerable<KeyValuePair<string, string>> Status()
     {
@@ -82,9 +111,12 @@ public sealed partial class DataPathService : IHostedService, IAsyncDisposable, 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "DataPathOpened {DataPath} {Details}")]
     private partial void LogOpened(string dataPath, string details);
 
+    [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "DataPathStats {DataPath} {Details}")]
+    private partial void LogStats(string dataPath, string details);
+
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "DataPathStopped {DataPath} {Details}")]
     private partial void LogStopped(string dataPath, string details);
 
-    [LoggerMessage(EventId = 102, Level = LogLevel.Critical, Message = "DataPathFailed {DataPath} {Problem}")]
+    [LoggerMessage(EventId = 105, Level = LogLevel.Critical, Message = "DataPathFailed {DataPath} {Problem}")]
     private partial void LogFailed(string dataPath, string problem);
 }

@@ -25,6 +25,10 @@ public sealed class DataPathOptions
     public TunOptions Tun { get; set; } = new();
     public MonitorOptions Monitor { get; set; } = new();
     public ReplayDataPathOptions Replay { get; set; } = new();
+    /// <summary>Seconds between live statistics log lines of the running data path (0 = only at stop).</summary>
+    public int StatsIntervalSeconds { get; set; }
+    /// <summary>At stop, log every conntrack entry as conntrack -L prints it (labs and demos).</summary>
+    public bool LogConntrackAtStop { get; set; }
 
     /// <summary>Each problem names its key; empty when valid.</summary>
     public List<string> Validate(string prefix = SectionPath)
@@ -38,25 +42,50 @@ public sealed class DataPathOptions
                 else if (Bridge.Interfaces[0] == Bridge.Interfaces[1])
                     e.Add($"{prefix}:Bridge:Interfaces must name two different interfaces.");
                 if (Bridge.BufferSizeMb is < 1 or > 1024) e.Add($"{prefix}:Bridge:BufferSizeMb must be between 1 and 1024 (got {Bridge.BufferSizeMb}).");
+                CheckVerdict(e, $"{prefix}:Bridge:NonIp", Bridge.NonIp);
+                CheckVerdict(e, $"{prefix}:Bridge:Arp", Bridge.Arp);
                 break;
             case DataPathMode.Nfqueue:
-                if (Nfqueue.Queues is not { Count: > 0 }) e.Add($"{prefix}:Nfqueue:Queues must list at least one queue number.");
-                else if (Nfqueue.Queues.Any(q => q is < 0 or > 65535)) e.Add($"{prefix}:Nfqueue:Queues entries must be between 0 and 65535.");
+                if (Nfqueue.EffectiveQueues.Any(q => q is < 0 or > 65535)) e.Add($"{prefix}:Nfqueue:Queues entries must be between 0 and 65535.");
                 if (Nfqueue.QueueMaxLen is < 1 or > 1_000_000) e.Add($"{prefix}:Nfqueue:QueueMaxLen must be between 1 and 1000000 (got {Nfqueue.QueueMaxLen}).");
                 foreach (var c in Nfqueue.Chains ?? [])
                     if (c is not ("FORWARD" or "INPUT" or "OUTPUT")) e.Add($"{prefix}:Nfqueue:Chains: \"{c}\" is not FORWARD, INPUT or OUTPUT.");
+                if (Nfqueue.ManageKernelRules && Nfqueue.EffectiveQueues is { Count: > 1 } qs)
+                {
+                    var sorted = qs.Order().ToList();
+                    for (int i = 1; i < sorted.Count; i++)
+                        if (sorted[i] != sorted[i - 1] + 1)
+                        {
+                            e.Add($"{prefix}:Nfqueue:Queues must be consecutive numbers when ManageKernelRules is true (iptables --queue-balance FIRST:LAST).");
+                            break;
+                        }
+                }
+                if (Nfqueue.EffectiveFamilies.Any(f => f is not ("IPv4" or "IPv6")))
+                    e.Add($"{prefix}:Nfqueue:Families must list IPv4 and/or IPv6.");
                 break;
             case DataPathMode.Tun:
                 if (string.IsNullOrWhiteSpace(Tun.Name) || Tun.Name.Length > 15) e.Add($"{prefix}:Tun:Name must be 1 to 15 characters (got \"{Tun.Name}\").");
+                if (Tun.RouteTable is < 1 or > 252) e.Add($"{prefix}:Tun:RouteTable must be between 1 and 252 (got {Tun.RouteTable}).");
+                if (Tun.ManageRoutes && Tun.FromInterfaces is not { Count: > 0 })
+                    e.Add($"{prefix}:Tun:FromInterfaces must list the interfaces whose traffic is routed through the TUN when ManageRoutes is true.");
                 break;
             case DataPathMode.Monitor:
                 if (string.IsNullOrWhiteSpace(Monitor.Interface)) e.Add($"{prefix}:Monitor:Interface must name the interface to watch.");
+                if (Monitor.BufferSizeMb is < 1 or > 1024) e.Add($"{prefix}:Monitor:BufferSizeMb must be between 1 and 1024 (got {Monitor.BufferSizeMb}).");
+                if (Monitor.Hook is not ("FORWARD" or "INPUT")) e.Add($"{prefix}:Monitor:Hook must be FORWARD or INPUT (got \"{Monitor.Hook}\").");
+                if (Monitor.SummaryIntervalSeconds is < 1 or > 86400) e.Add($"{prefix}:Monitor:SummaryIntervalSeconds must be between 1 and 86400 (got {Monitor.SummaryIntervalSeconds}).");
                 break;
             case DataPathMode.Replay:
                 if (string.IsNullOrWhiteSpace(Replay.Capture)) e.Add($"{prefix}:Replay:Capture must name a pcap or pcapng file.");
                 break;
         }
+        if (StatsIntervalSeconds is < 0 or > 86400) e.Add($"{prefix}:StatsIntervalSeconds must be between 0 and 86400 (got {StatsIntervalSeconds}).");
         return e;
+    }
+
+    private static void CheckVerdict(List<string> e, string key, string? value)
+    {
+        if (value is not ("ACCEPT" or "DROP")) e.Add($"{key} must be ACCEPT or DROP (got \"{value}\").");
     }
 }
 
@@ -65,34 +94,61 @@ public sealed class BridgeOptions
     /// <summary>The two NICs, by name; rules see the ingress one as -i and the egress one as -o.</summary>
     public List<string> Interfaces { get; set; } = [];
     public int BufferSizeMb { get; set; } = 32;
-    /// <summary>What happens to non-IP frames (ARP…): ACCEPT or DROP. IPv6 neighbour discovery is IP and follows the rules.</summary>
+    /// <summary>What happens to non-IP frames other than ARP (LLDP, STP…): ACCEPT or DROP. IPv6 neighbour discovery is IP and follows the rules.</summary>
     public string NonIp { get; set; } = "ACCEPT";
+    /// <summary>What happens to ARP frames: ACCEPT (default: IPv4 hosts on the two sides must resolve each other) or DROP.</summary>
+    public string Arp { get; set; } = "ACCEPT";
 }
 
 public sealed class NfqueueOptions
 {
-    public List<int> Queues { get; set; } = [0];
+    /// <summary>Queue numbers, one reader each; empty = [0]. (Lists default to empty: the configuration binder appends to a
+    /// list that already has items, so defaults live in the Effective… properties.)</summary>
+    public List<int> Queues { get; set; } = [];
+    public IReadOnlyList<int> EffectiveQueues => Queues is { Count: > 0 } ? Queues.Distinct().ToList() : [0];
     /// <summary>Install (and remove on exit) the iptables NFQUEUE rules in these chains.</summary>
     public bool ManageKernelRules { get; set; }
-    public List<string> Chains { get; set; } = ["FORWARD"];
+    public List<string> Chains { get; set; } = [];
+    /// <summary>Chains, empty = [FORWARD].</summary>
+    public IReadOnlyList<string> EffectiveChains => Chains is { Count: > 0 } ? Chains.Distinct().ToList() : ["FORWARD"];
     /// <summary>--queue-bypass: accept packets while no daemon listens.</summary>
     public bool QueueBypass { get; set; } = true;
     /// <summary>NFQA_CFG_F_FAIL_OPEN: accept packets when the queue is full.</summary>
     public bool FailOpen { get; set; }
     public int QueueMaxLen { get; set; } = 4096;
+    /// <summary>NFQA_CFG_F_GSO: take GSO super-packets unsegmented (their checksums are partial and not verified).</summary>
     public bool Gso { get; set; } = true;
+    /// <summary>Families whose iptables rules are managed: IPv4 (iptables) and IPv6 (ip6tables).</summary>
+    public List<string> Families { get; set; } = [];
+    /// <summary>Families, empty = both.</summary>
+    public IReadOnlyList<string> EffectiveFamilies => Families is { Count: > 0 } ? Families.Distinct().ToList() : ["IPv4", "IPv6"];
 }
 
 public sealed class TunOptions
 {
     public string Name { get; set; } = "fwtun0";
     public bool MultiQueue { get; set; }
+    /// <summary>
+    /// Create the policy routing that sends traffic through the TUN (README, "TUN data path"): a default route via the
+    /// TUN in <see cref="RouteTable"/> (IPv4 and IPv6) and "ip rule add iif X lookup TABLE" for each of
+    /// <see cref="FromInterfaces"/>; the rules are removed at stop (the routes vanish with the device).
+    /// </summary>
+    public bool ManageRoutes { get; set; }
+    public int RouteTable { get; set; } = 100;
+    public List<string> FromInterfaces { get; set; } = [];
 }
 
 public sealed class MonitorOptions
 {
     public string Interface { get; set; } = "";
     public int BufferSizeMb { get; set; } = 32;
+    /// <summary>
+    /// FORWARD: every frame seen on the interface (both directions) runs the FORWARD chain with -i = the interface
+    /// (a mirror port or a tap). INPUT: the host's own traffic: incoming frames run INPUT, outgoing frames OUTPUT.
+    /// </summary>
+    public string Hook { get; set; } = "FORWARD";
+    /// <summary>Seconds between "would have dropped" summary log lines (only when something would have been dropped).</summary>
+    public int SummaryIntervalSeconds { get; set; } = 10;
 }
 
 public sealed class ReplayDataPathOptions

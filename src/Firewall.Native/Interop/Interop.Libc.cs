@@ -7,6 +7,7 @@ internal static unsafe partial class Interop
     {
         internal const int O_RDONLY = 0;
         internal const int O_RDWR = 2;
+        internal const int O_NONBLOCK = 0x800;
         internal const int O_CLOEXEC = 0x80000;
         internal const int O_DIRECTORY = 0x10000;
 

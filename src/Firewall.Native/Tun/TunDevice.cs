@@ -36,7 +36,8 @@ public sealed unsafe class TunDevice : IDisposable
     public static TunDevice Create(string name, bool multiQueue = false, StopEvent? stop = null)
     {
         ValidateName(name);
-        int fd = Interop.Libc.Open(Interop.Tun.DevicePath, Interop.Libc.O_RDWR | Interop.Libc.O_CLOEXEC, 0);
+        // Non-blocking: Read tries read() first and polls only when nothing is pending (one syscall per packet under load).
+        int fd = Interop.Libc.Open(Interop.Tun.DevicePath, Interop.Libc.O_RDWR | Interop.Libc.O_CLOEXEC | Interop.Libc.O_NONBLOCK, 0);
         if (fd < 0) NativeException.ThrowLast($"open {Interop.Tun.DevicePath}");
 
         Interop.Ioctl.IfReq request = default;
@@ -71,8 +72,6 @@ public sealed unsafe class TunDevice : IDisposable
         length = 0;
         while (!_stop.IsSet)
         {
-            WaitResult wait = _stop.Wait(Fd, timeoutMilliseconds);
-            if (wait != WaitResult.Readable) return wait;
             nint n;
             fixed (byte* data = buffer)
                 n = Interop.Libc.Read(Fd, data, (nuint)buffer.Length);
@@ -82,7 +81,10 @@ public sealed unsafe class TunDevice : IDisposable
                 return WaitResult.Readable;
             }
             int errno = Marshal.GetLastPInvokeError();
-            if (errno != Interop.Errno.EINTR && errno != Interop.Errno.EAGAIN) NativeException.Throw($"read {Name}", errno);
+            if (errno == Interop.Errno.EINTR) continue;
+            if (errno != Interop.Errno.EAGAIN) NativeException.Throw($"read {Name}", errno);
+            WaitResult wait = _stop.Wait(Fd, timeoutMilliseconds);
+            if (wait != WaitResult.Readable) return wait;
         }
         return WaitResult.Stopped;
     }

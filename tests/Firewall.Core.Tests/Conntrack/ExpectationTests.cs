@@ -109,6 +109,49 @@ public class ExpectationTests
         Assert.Equal(CtState.New, Send(Tcp(Server, 20, Client, 51210, new Seg(F.Syn, 7, 0, 64240))).State);
     }
 
+    // The kernel checks a packet (checksum, lengths, flags, tcp_new) only after init_conntrack has taken the expectation
+    // for the new entry: an INVALID first packet uses the expectation up (seen on 6.18: helper_invalid_first_packet).
+
+    [Fact]
+    public void InvalidFirstPacket_BadTcpFlags_UsesUpTheExpectation()
+    {
+        ExpectActive(51210);
+        Assert.Equal(CtState.Invalid, Send(Tcp(Server, 20, Client, 51210, new Seg(F.Syn | F.Fin, 7, 0, 64240))).State);
+        Assert.Equal(0, _t.Expectations.Count);
+        Assert.Equal(CtState.New, Send(Tcp(Server, 20, Client, 51210, new Seg(F.Syn, 7, 0, 64240))).State);
+    }
+
+    [Fact]
+    public void InvalidFirstPacket_RstWithoutEntry_UsesUpTheExpectation()
+    {
+        ExpectActive(51210);
+        Assert.Equal(CtState.Invalid, Send(Tcp(Server, 20, Client, 51210, new Seg(F.Rst, 7, 0, 64240))).State);
+        Assert.Equal(CtState.New, Send(Tcp(Server, 20, Client, 51210, new Seg(F.Syn, 7, 0, 64240))).State);
+    }
+
+    [Fact]
+    public void InvalidFirstPacket_BadUdpLength_UsesUpTheExpectation()
+    {
+        // TFTP-like: server (any port) -> client:41341
+        var t = new ConnTuple { Src = Server, Dst = Client, DstId = 41341, Proto = IpProto.Udp, Family = 4 };
+        Assert.Equal(ExpectResult.Created, _w.CreateExpectation(_master, in t, ExpectFlags.SrcPortAny, helperId: 3, 1, 300_000));
+        var buf = new byte[64];
+        var bad = Udp(buf, Server, 50340, Client, 41341);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(buf.AsSpan(4), 200); // length field beyond the datagram
+        Assert.Equal(CtState.Invalid, Send(bad).State);
+        Assert.Equal(CtState.New, Send(Udp(new byte[64], Server, 50340, Client, 41341)).State);
+    }
+
+    [Fact]
+    public void InvalidPacketOfAnExistingConnection_LeavesTheExpectation()
+    {
+        Assert.Equal(CtState.New, Send(Tcp(Server, 20, Client, 51210, new Seg(F.Syn, 7, 0, 64240))).State);
+        ExpectActive(51210);
+        Assert.Equal(CtState.Invalid, Send(Tcp(Server, 20, Client, 51210, new Seg(F.Syn | F.Fin, 7, 0, 64240))).State);
+        Assert.Equal(1, _t.Expectations.Count);
+        Assert.Equal(CtState.Related, Send(Tcp(Server, 2020, Client, 51210, new Seg(F.Syn, 7, 0, 64240))).State);
+    }
+
     [Fact]
     public void MaxPerMaster_EvictsTheOldest()
     {

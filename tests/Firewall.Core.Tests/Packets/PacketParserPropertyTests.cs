@@ -69,7 +69,7 @@ public class PacketParserPropertyTests
 
     private static byte[] Concat(ReadOnlySpan<byte> a, byte[] b) => [.. a, .. b];
 
-    private static byte[] Mutate(byte[] frame, IEnumerable<(int Pos, int Value)> mutations, int cut)
+    internal static byte[] Mutate(byte[] frame, IEnumerable<(int Pos, int Value)> mutations, int cut)
     {
         var b = (byte[])frame.Clone();
         foreach (var (pos, value) in mutations)

@@ -8,7 +8,9 @@ namespace Firewall.Integration.Tests.Differential;
 /// One scenario's capture: the NFLOG pcap, tcpdump's counters, the number of packets the kernel logged (the NFLOG
 /// rules' packet counters) and, for crafted scenarios, how many packets the driver says must cross the router.
 /// </summary>
-public sealed record ScenarioCapture(string PcapPath, CaptureStats Stats, long KernelLogged, int? ExpectedPackets);
+/// <param name="RuleFiles">The router's raw table during the capture (iptables-save / ip6tables-save output), when the
+/// scenario added raw rules; the engine loads the same files.</param>
+public sealed record ScenarioCapture(string PcapPath, CaptureStats Stats, long KernelLogged, int? ExpectedPackets, IReadOnlyList<string> RuleFiles);
 
 /// <summary>
 /// The differential lab, shared by all scenarios of a test run (xunit class fixture): a <see cref="RoutedTopology"/>
@@ -29,6 +31,7 @@ public sealed class DiffLab : IDisposable
     private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(15);
     private readonly string _configJson;
     private string? _current;
+    private IReadOnlyList<string> _ruleFiles = [];
     private ScenarioCapture? _capture;
 
     public RoutedTopology Topology { get; }
@@ -43,7 +46,8 @@ public sealed class DiffLab : IDisposable
     public DiffLab()
     {
         NetLab.RequireRoot();
-        NetLab.RequireTools("ip", "tcpdump", "ethtool", "sysctl", "ss", "taskset", "conntrack", "curl", "socat", "ping");
+        NetLab.RequireTools("ip", "tcpdump", "ethtool", "sysctl", "ss", "taskset", "conntrack", "curl", "socat", "ping",
+            "vsftpd", "lftp", "in.tftpd", "tftp");
         _ = NetLab.Iptables;
         _ = NetLab.Ip6tables;
         NetLab.RequireScapy();
@@ -114,9 +118,12 @@ public sealed class DiffLab : IDisposable
     {
         string r = Topology.Router;
         Lab.Run(r, "conntrack", "-F").ThrowIfFailed();
+        Lab.Run(r, "conntrack", "-F", "expect").ThrowIfFailed();
         var saved = new Dictionary<string, string>();
+        var added = new List<(string Tool, string[] Args)>();
         _current = scenario.Name;
         _capture = null;
+        _ruleFiles = [];
         try
         {
             foreach (var (key, value) in scenario.RouterSysctls)
@@ -125,6 +132,25 @@ public sealed class DiffLab : IDisposable
                 saved[path] = Lab.GetSysctl(r, path);
                 Lab.SetSysctl(r, path, value.ToString(CultureInfo.InvariantCulture));
             }
+            if (scenario.RouterRawRules.Count > 0)
+            {
+                var files = new List<string>();
+                foreach (var (tool, family) in new[] { (NetLab.Iptables, 4), (NetLab.Ip6tables, 6) })
+                {
+                    var rules = scenario.RouterRawRules.Where(x => x.AppliesTo(family)).ToList();
+                    if (rules.Count == 0) continue;
+                    foreach (var rule in rules)
+                    {
+                        Lab.Run(r, tool, ["-t", "raw", "-A", "PREROUTING", .. rule.Args]).ThrowIfFailed();
+                        added.Add((tool, rule.Args));
+                    }
+                    // what the kernel really has, in the format fwctl reads
+                    string file = Path.Combine(OutputDirectory, $"{scenario.Name}.raw.v{family}.rules");
+                    File.WriteAllText(file, Lab.Run(r, tool + "-save", "-t", "raw").ThrowIfFailed().Stdout);
+                    files.Add(file);
+                }
+                _ruleFiles = files;
+            }
             var capture = scenario.Drive is null ? Captured(() => RunCrafted(scenario.Name)) : scenario.Drive(this);
             if (!ReferenceEquals(capture, _capture))
                 throw new InvalidOperationException($"Scenario {scenario.Name} must return the capture made by {nameof(Captured)}.");
@@ -132,6 +158,7 @@ public sealed class DiffLab : IDisposable
         }
         finally
         {
+            foreach (var (tool, args) in added) Lab.Run(r, tool, ["-t", "raw", "-D", "PREROUTING", .. args]);
             foreach (var (path, value) in saved) Lab.SetSysctl(r, path, value);
             _current = null;
         }
@@ -149,7 +176,7 @@ public sealed class DiffLab : IDisposable
         int? expected = traffic();
         Thread.Sleep(150); // NFLOG delivery to tcpdump (threshold 1: immediate, but let the socket drain)
         var stats = capture.Stop();
-        _capture = new ScenarioCapture(pcap, stats, LoggedByRules(), expected);
+        _capture = new ScenarioCapture(pcap, stats, LoggedByRules(), expected, _ruleFiles);
         return _capture;
     }
 
@@ -192,24 +219,27 @@ public sealed class DiffLab : IDisposable
 
     // ---------------------------------------------------------------- helpers for real-program scenarios
 
+    /// <summary>The client namespace, programs pinned to CPU 0.</summary>
+    public LabHost ClientHost => new(Lab, Topology.Client, PinToCpu0: true);
+
+    /// <summary>The server namespace, programs pinned to CPU 0.</summary>
+    public LabHost ServerHost => new(Lab, Topology.Server, PinToCpu0: true);
+
     /// <summary>Starts a program in <paramref name="ns"/> pinned to CPU 0, in the background.</summary>
     public LabProcess StartPinned(string ns, string program, params string[] args) =>
-        Lab.StartBackground(ns, "taskset", ["-c", "0", NetLab.ResolveTool(program), .. args]);
+        new LabHost(Lab, ns, PinToCpu0: true).Start(program, args);
 
     /// <summary>Runs a program in <paramref name="ns"/> pinned to CPU 0 (stdin = <paramref name="input"/>, then EOF); throws when it fails unless <paramref name="mayFail"/>.</summary>
     public CommandResult RunPinned(string ns, string program, string[] args, string? input = null, bool mayFail = false)
     {
-        var res = Lab.Run(ns, ClientTimeout, "taskset", ["-c", "0", NetLab.ResolveTool(program), .. args], input);
+        var res = new LabHost(Lab, ns, PinToCpu0: true).Run(ClientTimeout, program, args, input);
         if (!mayFail && !res.Succeeded) throw new InvalidOperationException($"Scenario {_current}: {res}");
         return res;
     }
 
     /// <summary>Waits until <paramref name="server"/> listens on <paramref name="address"/>:<paramref name="port"/>; fails with its output if it did not.</summary>
-    public void WaitForListener(string ns, string address, int port, LabProcess server, bool udp = false)
-    {
-        if (!Lab.WaitForListener(ns, port, udp, address, TimeSpan.FromSeconds(10)))
-            throw new InvalidOperationException($"{server.CommandLine} is not listening on port {port}: {server.Stdout} {server.Stderr}");
-    }
+    public void WaitForListener(string ns, string address, int port, LabProcess server, bool udp = false) =>
+        new LabHost(Lab, ns).WaitForListener(server, port, udp, address);
 
     public void Dispose() => Topology.Dispose();
 }

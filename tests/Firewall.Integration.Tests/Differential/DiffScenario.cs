@@ -12,13 +12,22 @@ namespace Firewall.Integration.Tests.Differential;
 /// "nf_conntrack_udp_timeout"); the engine gets the same values through <see cref="EngineOptions"/>.</param>
 /// <param name="Drive">For real-program scenarios: starts what must run before the capture, runs the traffic inside
 /// <see cref="DiffLab.Captured"/> and returns that capture. Null for crafted scenarios.</param>
+/// <param name="RawRules">Rules appended to the router's raw PREROUTING chain for this scenario only (e.g. the
+/// <c>-j CT --helper ftp</c> rules that assign the kernel's helpers); the engine replays the capture through the
+/// pipeline with the same raw table, read back from the router with iptables-save.</param>
+/// <param name="MinKernelRelated">The scenario is only meaningful if the kernel classified at least this many packets
+/// RELATED (e.g. the data connections a helper announced): fewer means the lab, not the engine, went wrong.</param>
 public sealed record DiffScenario(
     string Name,
     string Description,
     IReadOnlyDictionary<string, int> RouterSysctls,
-    Func<DiffLab, ScenarioCapture>? Drive = null)
+    Func<DiffLab, ScenarioCapture>? Drive = null,
+    IReadOnlyList<RawRule>? RawRules = null,
+    int MinKernelRelated = 0)
 {
     public bool IsCrafted => Drive is null;
+
+    public IReadOnlyList<RawRule> RouterRawRules => RawRules ?? [];
 
     public override string ToString() => Name;
 
@@ -66,4 +75,24 @@ public sealed record DiffScenario(
 
     public static string FormatSysctls(IReadOnlyDictionary<string, int> sysctls) =>
         sysctls.Count == 0 ? "defaults" : string.Join(", ", sysctls.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key}={kv.Value}")));
+}
+
+/// <summary>
+/// One rule for the router's raw PREROUTING chain: the arguments after <c>-t raw -A PREROUTING</c>, for iptables
+/// (<paramref name="Family"/> 4), ip6tables (6) or both (0).
+/// </summary>
+public sealed record RawRule(int Family, params string[] Args)
+{
+    public bool AppliesTo(int family) => Family == 0 || Family == family;
+
+    /// <summary>The kernel's FTP helper for control connections to tcp/21 (IPv4 and IPv6).</summary>
+    public static readonly RawRule FtpHelper = new(0, "-p", "tcp", "--dport", "21", "-j", "CT", "--helper", "ftp");
+
+    /// <summary>The kernel's TFTP helper for requests to udp/69 (IPv4 and IPv6).</summary>
+    public static readonly RawRule TftpHelper = new(0, "-p", "udp", "--dport", "69", "-j", "CT", "--helper", "tftp");
+
+    /// <summary>The kernel's IRC helper for tcp/6667 (it exists for IPv4 only).</summary>
+    public static readonly RawRule IrcHelper = new(4, "-p", "tcp", "--dport", "6667", "-j", "CT", "--helper", "irc");
+
+    public override string ToString() => (Family == 0 ? "" : $"(IPv{Family}) ") + string.Join(' ', Args);
 }

@@ -1096,6 +1096,385 @@ def ip_options_and_tos(lab):
                     UDP(sport=41142, dport=5441) / Raw(b"opt"))
 
 
+# ================================================================ helpers (RELATED): FTP, TFTP, IRC
+# These run with the router's raw table assigning the kernel's helpers (-j CT --helper ftp / tftp / irc, see
+# DiffScenarios.cs); the engine replays them with the same raw rules.
+
+def ftp_addr(addr):
+    """198.18.1.2 -> b"198,18,1,2" (the PORT / 227 form)."""
+    return addr.replace(".", ",").encode()
+
+
+def hi_lo(port):
+    return b"%d,%d" % (port >> 8, port & 0xFF)
+
+
+class Ftp:
+    """A crafted FTP control connection client:sport -> server:21: handshake, then the 220 greeting, USER and 331,
+    so each direction has seen one complete line (the helper never parses a direction's first segment)."""
+
+    def __init__(self, lab, sport, v6=False, greet=True):
+        self.lab, self.v6 = lab, v6
+        self.t = Tcp(lab, sport, 21, v6=v6)
+        self.t.handshake()
+        if greet:
+            self.reply(b"220 (vsFTPd 3.0.3)\r\n")
+            self.cmd(b"USER anonymous\r\n")
+            self.reply(b"331 Please specify the password.\r\n")
+
+    def cmd(self, data, **kw):
+        self.t.c("PA", data, **kw)
+
+    def reply(self, data, **kw):
+        self.t.s("PA", data, **kw)
+
+
+def data_active(lab, cport, v6=False, sport=20, full=True):
+    """Active-mode data connection: server:20 -> client:cport. Only the SYN when not full."""
+    d = Tcp(lab, cport, sport, v6=v6, cisn=7000000, sisn=8000000)
+    d.s("S")
+    if full:
+        d.c("SA")
+        d.s("A")
+        d.s("PA", b"file contents\n")
+        d.c("A")
+        d.s("FA")
+        d.c("FA")
+        d.s("A")
+    return d
+
+
+def data_passive(lab, cport, sport, v6=False, full=True):
+    """Passive-mode data connection: client:cport -> server:sport."""
+    d = Tcp(lab, cport, sport, v6=v6, cisn=9000000, sisn=9500000)
+    d.c("S")
+    if full:
+        d.s("SA")
+        d.c("A")
+        d.s("PA", b"file contents\n")
+        d.c("A")
+        d.s("FA")
+        d.c("FA")
+        d.s("A")
+    return d
+
+
+@scenario
+def ftp_helper_v4(lab):
+    """FTP over IPv4 with the ftp helper: PORT, PASV (227), EPRT, EPSV (229) -> RELATED data connections; lowercase
+    port, 227 without parentheses; a second PORT evicts the first expectation (max_expected 1); FTP bounce refused."""
+    c4 = ftp_addr(lab.C4)
+    f = Ftp(lab, 41300)
+    f.cmd(b"PORT " + c4 + b"," + hi_lo(51300) + b"\r\n")
+    f.reply(b"200 PORT command successful. Consider using PASV.\r\n")
+    f.cmd(b"RETR a.txt\r\n")
+    data_active(lab, 51300)
+    f.reply(b"150 Opening BINARY mode data connection for a.txt (14 bytes).\r\n")
+    f.reply(b"226 Transfer complete.\r\n")
+    f.cmd(b"PASV\r\n")
+    f.reply(b"227 Entering Passive Mode (" + ftp_addr(lab.S4) + b"," + hi_lo(40100) + b").\r\n")
+    data_passive(lab, 41301, 40100)
+    f.cmd(b"EPRT |1|" + lab.C4.encode() + b"|51301|\r\n")
+    f.reply(b"200 EPRT command successful. Consider using EPSV.\r\n")
+    data_active(lab, 51301)
+    f.cmd(b"EPSV\r\n")
+    f.reply(b"229 Entering Extended Passive Mode (|||40101|)\r\n")
+    data_passive(lab, 41302, 40101)
+    # keyword matched case-insensitively; RFC 1123 227 without parentheses
+    f.cmd(b"port " + c4 + b"," + hi_lo(51302) + b"\r\n")
+    f.reply(b"200 PORT command successful.\r\n")
+    data_active(lab, 51302, full=False)
+    f.cmd(b"PASV\r\n")
+    f.reply(b"227 Entering Passive Mode " + ftp_addr(lab.S4) + b"," + hi_lo(40102) + b"\r\n")
+    data_passive(lab, 41303, 40102, full=False)
+    # max_expected = 1: the second PORT evicts the first one's expectation
+    f.cmd(b"PORT " + c4 + b"," + hi_lo(51303) + b"\r\n")
+    f.reply(b"200 PORT command successful.\r\n")
+    f.cmd(b"PORT " + c4 + b"," + hi_lo(51304) + b"\r\n")
+    f.reply(b"200 PORT command successful.\r\n")
+    data_active(lab, 51303, full=False)  # NEW
+    data_active(lab, 51304, full=False)  # RELATED
+    # FTP bounce: an address other than the sender's creates nothing (to the other client address, to the server)
+    f.cmd(b"PORT " + ftp_addr(lab.C4B) + b"," + hi_lo(51305) + b"\r\n")
+    f.reply(b"200 PORT command successful.\r\n")
+    lab.from_server(IP(src=lab.S4, dst=lab.C4B, ttl=SILENT_TTL) / TCP(sport=20, dport=51305, flags="S", seq=1))
+    f.cmd(b"PORT " + ftp_addr(lab.S4) + b"," + hi_lo(51306) + b"\r\n")
+    f.reply(b"200 PORT command successful.\r\n")
+    lab.from_client(IP(src=lab.C4, dst=lab.S4, ttl=SILENT_TTL) / TCP(sport=41304, dport=51306, flags="S", seq=1))
+    # a 227 naming another server address creates nothing either
+    f.cmd(b"PASV\r\n")
+    f.reply(b"227 Entering Passive Mode (198,18,2,9," + hi_lo(40103) + b").\r\n")
+    lab.from_client(IP(src=lab.C4, dst="198.18.2.9", ttl=SILENT_TTL) / TCP(sport=41305, dport=40103, flags="S", seq=1))
+    data_passive(lab, 41306, 40103, full=False)
+    f.cmd(b"QUIT\r\n")
+    f.reply(b"221 Goodbye.\r\n")
+    f.t.close_server_first()
+
+
+@scenario
+def ftp_helper_v6(lab):
+    """FTP over IPv6 with the ftp helper: EPRT |2|...| and EPSV -> RELATED; the address in other spellings; PORT and 227
+    on an IPv6 control connection, EPRT |1| (family mismatch: dropped) and a foreign EPRT address create nothing."""
+    f = Ftp(lab, 41310, v6=True)
+    f.cmd(b"EPRT |2|" + lab.C6.encode() + b"|51310|\r\n")
+    f.reply(b"200 EPRT command successful. Consider using EPSV.\r\n")
+    data_active(lab, 51310, v6=True)
+    f.cmd(b"EPSV\r\n")
+    f.reply(b"229 Entering Extended Passive Mode (|||40110|)\r\n")
+    data_passive(lab, 41311, 40110, v6=True)
+    # the same address written out in full with upper-case hex, and another delimiter
+    f.cmd(b"EPRT !2!2001:DB8:1:0:0:0:0:2!51311!\r\n")
+    f.reply(b"200 EPRT command successful.\r\n")
+    data_active(lab, 51311, v6=True, full=False)
+    # PORT / 227 on IPv6: the announced IPv4 address only replaces 4 bytes of the sender's: differs, nothing
+    f.cmd(b"PORT 198,18,1,2," + hi_lo(51312) + b"\r\n")
+    f.reply(b"200 PORT command successful.\r\n")
+    data_active(lab, 51312, v6=True, full=False)
+    f.cmd(b"PASV\r\n")
+    f.reply(b"227 Entering Passive Mode (198,18,2,2," + hi_lo(40111) + b").\r\n")
+    data_passive(lab, 41312, 40111, v6=True, full=False)
+    # EPRT for another host: nothing
+    f.cmd(b"EPRT |2|2001:db8:1::99|51313|\r\n")
+    f.reply(b"200 EPRT command successful.\r\n")
+    data_active(lab, 51313, v6=True, full=False)
+    # EPRT |1| on an IPv6 control connection: partial match, the segment is dropped (line tracking not updated):
+    # the next command is not parsed, the one after it is
+    f.cmd(b"EPRT |1|198.18.1.2|51314|\r\n")
+    f.cmd(b"EPRT |2|" + lab.C6.encode() + b"|51315|\r\n")
+    f.reply(b"200 EPRT command successful.\r\n")
+    data_active(lab, 51315, v6=True, full=False)  # NEW
+    f.cmd(b"EPRT |2|" + lab.C6.encode() + b"|51316|\r\n")
+    f.reply(b"200 EPRT command successful.\r\n")
+    data_active(lab, 51316, v6=True, full=False)  # RELATED
+    f.t.close_client_first()
+
+
+@scenario
+def ftp_helper_line_tracking(lab):
+    """The ftp helper parses only segments that start a line after a complete line of the same direction: the first
+    segment, a command after another line in one segment, a segment after one not ending in a newline are not
+    parsed; partial matches (bad syntax, keyword prefix, no space, 227 without numbers, 229 port 0 or bad
+    delimiters) are dropped and leave the tracking alone, so the next line is not parsed either."""
+    c4 = ftp_addr(lab.C4)
+
+    def port(p):
+        return b"PORT " + c4 + b"," + hi_lo(p) + b"\r\n"
+
+    f = Ftp(lab, 41320, greet=False)
+    f.reply(b"220 ready\r\n")
+    f.cmd(port(51320))                          # first client segment: not parsed
+    f.reply(b"200 ok\r\n")
+    data_active(lab, 51320, full=False)         # NEW
+    f.cmd(b"NOOP\r\n" + port(51321))            # PORT not at the segment start
+    f.reply(b"200 ok\r\n200 ok\r\n")
+    data_active(lab, 51321, full=False)         # NEW
+    f.cmd(b"NOO")                               # no newline: does not seed the next line start
+    f.cmd(b"P\r\n")                             # not at a line start, but ends one
+    f.cmd(port(51322))                          # parsed
+    f.reply(b"200 ok\r\n200 ok\r\n")
+    data_active(lab, 51322, full=False)         # RELATED
+    f.cmd(b"PORT 198,18,1,2,200\r\n")           # five numbers: partial -> dropped
+    f.cmd(port(51323))                          # not at a remembered line start
+    f.cmd(port(51324))                          # parsed
+    f.reply(b"500 no\r\n200 ok\r\n200 ok\r\n")
+    data_active(lab, 51323, full=False)         # NEW
+    data_active(lab, 51324, full=False)         # RELATED
+    f.cmd(b"PO")                                # a prefix of the keyword: partial -> dropped
+    f.cmd(b"RT\r\n")
+    f.cmd(b"PORT\r\n")                          # no space before the end: partial -> dropped
+    f.cmd(b"NOOP\r\n")
+    f.cmd(port(51325))                          # parsed
+    f.reply(b"200 ok\r\n")
+    data_active(lab, 51325, full=False)         # RELATED
+    f.cmd(b"PASV\r\n")
+    f.reply(b"227 Entering Passive Mode\r\n")   # no number at all: partial -> dropped
+    f.reply(b"227 Entering Passive Mode (" + ftp_addr(lab.S4) + b"," + hi_lo(40120) + b")\r\n")  # not parsed
+    data_passive(lab, 41321, 40120, full=False)  # NEW
+    f.reply(b"229 Entering Extended Passive Mode (|||0|)\r\n")   # port 0: partial -> dropped
+    f.reply(b"200 ok\r\n")
+    f.reply(b"229 Entering Extended Passive Mode (|!|40121|)\r\n")  # mixed delimiters: partial -> dropped
+    f.reply(b"200 ok\r\n")
+    f.reply(b"229 Entering Extended Passive Mode (|||40122|)\r\n")  # parsed
+    data_passive(lab, 41322, 40122, full=False)  # RELATED
+    f.reply(b"227-multi-line reply (198,18,2,2,156,64)\r\n")      # "227-" is not "227 "
+    data_passive(lab, 41323, 156 * 256 + 64, full=False)  # NEW
+    f.t.close_client_first()
+
+
+@scenario
+def ftp_helper_expectation_lifecycle(lab):
+    """An expectation is consumed by the first matching connection (a second one is NEW); an ACK can open the
+    expected connection (loose pick-up); two masters expecting the same connection clash; when the master is
+    replaced (SYN reopening a closed control connection) its pending expectation goes with it."""
+    c4 = ftp_addr(lab.C4)
+    f = Ftp(lab, 41330)
+    f.cmd(b"PORT " + c4 + b"," + hi_lo(51330) + b"\r\n")
+    f.reply(b"200 ok\r\n")
+    data_active(lab, 51330)                            # RELATED
+    data_active(lab, 51330, sport=2020, full=False)    # consumed: NEW
+    f.cmd(b"PASV\r\n")
+    f.reply(b"227 Entering Passive Mode (" + ftp_addr(lab.S4) + b"," + hi_lo(40130) + b").\r\n")
+    data_passive(lab, 41331, 40130, full=False)        # RELATED
+    data_passive(lab, 41332, 40130, full=False)        # NEW
+    # an ACK picks up the expected connection (nf_conntrack_tcp_loose=1)
+    f.cmd(b"PORT " + c4 + b"," + hi_lo(51331) + b"\r\n")
+    f.reply(b"200 ok\r\n")
+    lab.s(TCP(sport=20, dport=51331, flags="A", seq=5, ack=7, window=502))
+    lab.c(TCP(sport=51331, dport=20, flags="A", seq=7, ack=5, window=502))
+    # another master announcing the same passive port to the same client: the expectations clash (-EBUSY) and that
+    # helper drops its 227, but the line still counts as complete, so its next 227 is parsed
+    f2 = Ftp(lab, 41333)
+    f.cmd(b"PASV\r\n")
+    f.reply(b"227 Entering Passive Mode (" + ftp_addr(lab.S4) + b"," + hi_lo(40131) + b").\r\n")
+    f2.cmd(b"PASV\r\n")
+    f2.reply(b"227 Entering Passive Mode (" + ftp_addr(lab.S4) + b"," + hi_lo(40131) + b").\r\n")  # dropped
+    data_passive(lab, 41334, 40131, full=False)        # RELATED (first master's)
+    f2.reply(b"227 Entering Passive Mode (" + ftp_addr(lab.S4) + b"," + hi_lo(40131) + b").\r\n")
+    data_passive(lab, 41335, 40131, full=False)        # RELATED (second master's)
+    f2.t.close_client_first()
+    # the master dies: RST, then a SYN on the same ports reopens it (the old entry and its expectation are deleted)
+    f.cmd(b"PORT " + c4 + b"," + hi_lo(51332) + b"\r\n")
+    f.reply(b"200 ok\r\n")
+    f.t.c("R")
+    g = Tcp(lab, 41330, 21, cisn=3000000, sisn=4000000)
+    g.handshake()
+    data_active(lab, 51332, full=False)                # NEW: the expectation went with its master
+    g.close_client_first()
+
+
+@scenario
+def helper_invalid_first_packet(lab):
+    """A packet that matches an expectation but is INVALID (bad checksum, bad TCP flags, RST): is the expectation
+    consumed? Then the valid packet."""
+    c4 = ftp_addr(lab.C4)
+    f = Ftp(lab, 41340)
+    f.cmd(b"PORT " + c4 + b"," + hi_lo(51340) + b"\r\n")
+    f.reply(b"200 ok\r\n")
+    lab.s(TCP(sport=20, dport=51340, flags="S", seq=1, chksum=0x1234))
+    data_active(lab, 51340, full=False)
+    f.cmd(b"PORT " + c4 + b"," + hi_lo(51341) + b"\r\n")
+    f.reply(b"200 ok\r\n")
+    lab.s(TCP(sport=20, dport=51341, flags="SF", seq=1))
+    data_active(lab, 51341, full=False)
+    f.cmd(b"PORT " + c4 + b"," + hi_lo(51342) + b"\r\n")
+    f.reply(b"200 ok\r\n")
+    lab.s(TCP(sport=20, dport=51342, flags="R", seq=1))
+    data_active(lab, 51342, full=False)
+    lab.c(UDP(sport=41341, dport=69) / Raw(b"\x00\x01a.txt\x00octet\x00"))
+    lab.s(UDP(sport=50340, dport=41341, chksum=0x1234) / Raw(b"\x00\x03\x00\x01data"))
+    lab.s(UDP(sport=50340, dport=41341) / Raw(b"\x00\x03\x00\x01data"))
+    f.t.close_client_first()
+
+
+def tftp_req(opcode, name=b"boot.txt", mode=b"octet"):
+    return struct.pack("!H", opcode) + name + b"\x00" + mode + b"\x00"
+
+
+@scenario
+def tftp_helper(lab):
+    """TFTP with the tftp helper: RRQ (v4) and WRQ (v6) -> the server's answer from a new port is RELATED, the
+    client's reply ESTABLISHED; answers to another client port or from another address, other opcodes to port 69,
+    a one-byte payload and a retransmitted RRQ."""
+    lab.c(UDP(sport=41350, dport=69) / Raw(tftp_req(1)))
+    lab.s(UDP(sport=50350, dport=41350) / Raw(b"\x00\x03\x00\x01" + b"d" * 512))   # RELATED
+    lab.c(UDP(sport=41350, dport=50350) / Raw(b"\x00\x04\x00\x01"))               # ESTABLISHED
+    lab.s(UDP(sport=50350, dport=41350) / Raw(b"\x00\x03\x00\x02" + b"d" * 10))
+    lab.c(UDP(sport=41350, dport=50350) / Raw(b"\x00\x04\x00\x02"))
+    lab.c(UDP(sport=41351, dport=69) / Raw(tftp_req(2)), v6=True)
+    lab.s(UDP(sport=50351, dport=41351) / Raw(b"\x00\x04\x00\x00"), v6=True)      # RELATED
+    lab.c(UDP(sport=41351, dport=50351) / Raw(b"\x00\x03\x00\x01up"), v6=True)
+    # wrong client port; another server address
+    lab.c(UDP(sport=41352, dport=69) / Raw(tftp_req(1)))
+    lab.s(UDP(sport=50352, dport=41353) / Raw(b"\x00\x03\x00\x01x"))              # NEW
+    lab.from_server(IP(src="198.18.2.9", dst=lab.C4, ttl=SILENT_TTL) / UDP(sport=50353, dport=41352) / Raw(b"\x00\x03\x00\x01x"))  # NEW
+    lab.s(UDP(sport=50354, dport=41352) / Raw(b"\x00\x05\x00\x01not found\x00"))  # RELATED (ERROR from the server)
+    # other opcodes to port 69 and a one-byte payload create nothing
+    lab.c(UDP(sport=41354, dport=69) / Raw(b"\x00\x03\x00\x01x"))
+    lab.s(UDP(sport=50355, dport=41354) / Raw(b"\x00\x04\x00\x01"))               # NEW
+    lab.c(UDP(sport=41355, dport=69) / Raw(b"\x01"))
+    lab.s(UDP(sport=50356, dport=41355) / Raw(b"\x00\x04\x00\x01"))               # NEW
+    # retransmitted RRQ: the same expectation again, still one answer RELATED
+    lab.c(UDP(sport=41356, dport=69) / Raw(tftp_req(1)), v6=True)
+    lab.c(UDP(sport=41356, dport=69) / Raw(tftp_req(1)), v6=True)
+    lab.s(UDP(sport=50357, dport=41356) / Raw(b"\x00\x03\x00\x01y"), v6=True)     # RELATED
+    lab.s(UDP(sport=50358, dport=41356) / Raw(b"\x00\x03\x00\x01y"), v6=True)     # NEW (consumed)
+
+
+@scenario
+def helper_icmp_errors(lab):
+    """ICMP errors about helper-created connections: the client kernel's port unreachable for a TFTP answer
+    (v4, v6) and a crafted error quoting an active-mode FTP data SYN are RELATED; an error quoting a connection
+    that is only expected (no entry yet) is INVALID."""
+    lab.c(UDP(sport=41360, dport=69) / Raw(tftp_req(1)))
+    lab.s(UDP(sport=50360, dport=41360) / Raw(b"\x00\x03\x00\x01data"), loud=True)  # RELATED, reaches the client
+    lab.expect_answers(1)                                                        # its port unreachable: RELATED
+    lab.wait(0.05)
+    lab.c(UDP(sport=41361, dport=69) / Raw(tftp_req(1)), v6=True)
+    lab.s(UDP(sport=50361, dport=41361) / Raw(b"\x00\x03\x00\x01data"), v6=True, loud=True)
+    lab.expect_answers(1)
+    lab.wait(0.05)
+    c4 = ftp_addr(lab.C4)
+    f = Ftp(lab, 41362)
+    f.cmd(b"PORT " + c4 + b"," + hi_lo(51360) + b"\r\n")
+    f.reply(b"200 ok\r\n")
+    syn = IP(src=lab.S4, dst=lab.C4, ttl=SILENT_TTL - 1) / TCP(sport=20, dport=51360, flags="S", seq=11)
+    lab.c(ICMP(type=3, code=13) / Raw(bytes(syn)))                     # INVALID: only an expectation
+    lab.s(TCP(sport=20, dport=51360, flags="S", seq=11))               # RELATED
+    lab.c(ICMP(type=3, code=13) / Raw(bytes(syn)))                     # RELATED: about the data connection
+    f.t.close_client_first()
+
+
+@scenario
+def irc_helper(lab):
+    """IRC DCC with the irc helper (IPv4): SEND and CHAT announce a port any host may connect to (RELATED); a forged
+    address, RESUME, a server->client DCC and an unknown DCC type create nothing; the 9th pending DCC evicts the 1st."""
+    ip = struct.unpack("!I", socket.inet_aton(lab.C4))[0]
+    t = Tcp(lab, 41370, 6667)
+    t.handshake()
+    t.s("PA", b":irc.example NOTICE * :hello\r\n")
+    t.c("PA", b"NICK alice\r\nUSER alice 0 * :Alice\r\n")
+    t.c("PA", b"PRIVMSG bob :\x01DCC SEND file.txt %d 5370 1024\x01\r\n" % ip)
+    lab.s(TCP(sport=41999, dport=5370, flags="S", seq=1))                # RELATED
+    t.c("PA", b"PRIVMSG bob :\x01DCC CHAT chat %d 5371\x01\r\n" % ip)
+    lab.from_server(IP(src="198.18.2.9", dst=lab.C4, ttl=SILENT_TTL) / TCP(sport=41998, dport=5371, flags="S", seq=1))  # RELATED: any source
+    t.c("PA", b"PRIVMSG bob :\x01DCC SEND file.txt %d 5372 1024\x01\r\n" % (ip + 1))  # forged
+    lab.s(TCP(sport=41997, dport=5372, flags="S", seq=1))                # NEW
+    t.c("PA", b"PRIVMSG bob :\x01DCC RESUME file.txt 5373 512\x01\r\n")
+    lab.s(TCP(sport=41996, dport=5373, flags="S", seq=1))                # NEW
+    t.c("PA", b"PRIVMSG bob :\x01DCC XMIT file.txt %d 5374\x01\r\n" % ip)
+    lab.s(TCP(sport=41995, dport=5374, flags="S", seq=1))                # NEW
+    # at most 8 pending DCC expectations per master: the 9th evicts the oldest
+    for i in range(9):
+        t.c("PA", b"PRIVMSG bob :\x01DCC SEND f%d.txt %d %d 10\x01\r\n" % (i, ip, 5380 + i))
+    lab.s(TCP(sport=41993, dport=5380, flags="S", seq=1))                # NEW: evicted
+    lab.s(TCP(sport=41992, dport=5381, flags="S", seq=1))                # RELATED
+    lab.s(TCP(sport=41991, dport=5388, flags="S", seq=1))                # RELATED
+    t.s("PA", b":bob!b@h PRIVMSG alice :\x01DCC SEND f %d 5375 1\x01\r\n" % struct.unpack("!I", socket.inet_aton(lab.S4))[0])
+    lab.c(TCP(sport=41994, dport=5375, flags="S", seq=1))                # NEW: only the client's messages count
+    t.close_client_first()
+
+
+@scenario
+def ftp_split_command(lab):
+    """(Engine-only expectation, not a kernel-agreement scenario.) A PORT command split across two segments,
+    "PORT h1,h2,h3,h4," then "p1,p2\r\n": the kernel's helper sees a partial match in the first and drops it,
+    and does not parse the second (not at a line start), so the data connection is NEW; our helper joins the
+    two and makes it RELATED. Then the same for EPRT over IPv6."""
+    c4 = ftp_addr(lab.C4)
+    f = Ftp(lab, 41380)
+    f.cmd(b"PORT " + c4 + b",")
+    f.cmd(hi_lo(51380) + b"\r\n")
+    f.reply(b"200 PORT command successful.\r\n")
+    data_active(lab, 51380, full=False)
+    f.t.close_client_first()
+    g = Ftp(lab, 41381, v6=True)
+    g.cmd(b"EPRT |2|" + lab.C6.encode()[:6])
+    g.cmd(lab.C6.encode()[6:] + b"|51381|\r\n")
+    g.reply(b"200 EPRT command successful.\r\n")
+    data_active(lab, 51381, v6=True, full=False)
+    g.t.close_client_first()
+
+
 def main():
     if len(sys.argv) == 2 and sys.argv[1] == "--list":
         for name in SCENARIOS:

@@ -1,51 +1,56 @@
-using Firewall.Integration.Tests.Helpers.FtpTftpLab;
-using static Firewall.Integration.Tests.Helpers.FtpTftpLab.TwoHostLab;
+using Firewall.Integration.Tests.Lab;
+using static Firewall.Integration.Tests.Lab.RoutedTopology;
 
 namespace Firewall.Integration.Tests.Helpers;
 
-/// <summary>A client/server namespace pair with one server running in the server namespace; both go on Dispose.</summary>
+/// <summary>
+/// client — router — server (<see cref="RoutedTopology"/>, no firewall rules) with one server running in the server
+/// namespace; both go on Dispose.
+/// </summary>
 public abstract class ServerLabFixture<TServer> : IDisposable where TServer : IDisposable
 {
-    protected ServerLabFixture(Func<TwoHostLab, TServer> start)
+    protected ServerLabFixture(Func<LabHost, TServer> start)
     {
-        Lab = new TwoHostLab();
+        Topology = RoutedTopology.Create();
         try
         {
-            Server = start(Lab);
+            Client = new LabHost(Topology.Lab, Topology.Client);
+            Server = start(new LabHost(Topology.Lab, Topology.Server));
         }
         catch
         {
-            Lab.Dispose();
+            Topology.Dispose();
             throw;
         }
     }
 
-    public TwoHostLab Lab { get; }
+    public RoutedTopology Topology { get; }
+    public LabHost Client { get; }
     public TServer Server { get; }
 
     public void Dispose()
     {
         try { Server.Dispose(); }
-        finally { Lab.Dispose(); }
+        finally { Topology.Dispose(); }
     }
 }
 
 /// <summary>vsftpd serving <see cref="FileName"/>, shared by the FTP lab tests.</summary>
-public sealed class FtpLabFixture() : ServerLabFixture<VsftpdServer>(lab =>
-    new VsftpdServer(lab, lab.ServerNs, new Dictionary<string, string> { [FileName] = FileContent }))
+public sealed class FtpLabFixture() : ServerLabFixture<VsftpdServer>(host =>
+    new VsftpdServer(host, new Dictionary<string, string> { [FileName] = FileContent }))
 {
     public const string FileName = "hello.txt";
     public const string FileContent = "hello over ftp\n";
 }
 
 /// <summary>
-/// Real vsftpd and real clients directly between two namespaces (no firewall): the baseline the daemon-in-the-middle
+/// Real vsftpd and real clients across the lab router (no firewall rules): the baseline the daemon-in-the-middle
 /// tests build on. Each test checks the file arrived and that the client really used the intended command.
 /// </summary>
 public class FtpLabTests(FtpLabFixture fx) : IClassFixture<FtpLabFixture>
 {
     private LabClients.Transfer Curl(string server, FtpDataMode mode) =>
-        LabClients.CurlFtpGet(fx.Lab, fx.Lab.ClientNs, server, FtpLabFixture.FileName, mode);
+        LabClients.CurlFtpGet(fx.Client, server, FtpLabFixture.FileName, mode);
 
     private void AssertReceived(LabClients.Transfer t, string sentCommand)
     {
@@ -56,30 +61,30 @@ public class FtpLabTests(FtpLabFixture fx) : IClassFixture<FtpLabFixture>
     [Fact]
     public void Curl_PassivePasv_V4_Downloads()
     {
-        var t = Curl(Server4, FtpDataMode.Pasv);
+        var t = Curl(ServerV4, FtpDataMode.Pasv);
         AssertReceived(t, "> PASV");
-        Assert.Contains("227 Entering Passive Mode (198,18,0,2,", t.Trace);
+        Assert.Contains("227 Entering Passive Mode (198,18,2,2,", t.Trace);
     }
 
     [Fact]
-    public void Curl_PassiveEpsv_V4_Downloads() => AssertReceived(Curl(Server4, FtpDataMode.Epsv), "> EPSV");
+    public void Curl_PassiveEpsv_V4_Downloads() => AssertReceived(Curl(ServerV4, FtpDataMode.Epsv), "> EPSV");
 
     [Fact]
-    public void Curl_ActivePort_V4_Downloads() => AssertReceived(Curl(Server4, FtpDataMode.Port), "> PORT 198,18,0,1,");
+    public void Curl_ActivePort_V4_Downloads() => AssertReceived(Curl(ServerV4, FtpDataMode.Port), "> PORT 198,18,1,2,");
 
     [Fact]
-    public void Curl_ActiveEprt_V4_Downloads() => AssertReceived(Curl(Server4, FtpDataMode.Eprt), "> EPRT |1|198.18.0.1|");
+    public void Curl_ActiveEprt_V4_Downloads() => AssertReceived(Curl(ServerV4, FtpDataMode.Eprt), "> EPRT |1|198.18.1.2|");
 
     [Fact]
-    public void Curl_PassiveEpsv_V6_Downloads() => AssertReceived(Curl(Server6, FtpDataMode.Epsv), "> EPSV");
+    public void Curl_PassiveEpsv_V6_Downloads() => AssertReceived(Curl(ServerV6, FtpDataMode.Epsv), "> EPSV");
 
     [Fact]
-    public void Curl_ActiveEprt_V6_Downloads() => AssertReceived(Curl(Server6, FtpDataMode.Eprt), $"> EPRT |2|{Client6}|");
+    public void Curl_ActiveEprt_V6_Downloads() => AssertReceived(Curl(ServerV6, FtpDataMode.Eprt), $"> EPRT |2|{ClientV6}|");
 
     [Fact]
     public void Lftp_Passive_V4_Downloads()
     {
-        var t = LabClients.LftpCat(fx.Lab, fx.Lab.ClientNs, Server4, FtpLabFixture.FileName, passive: true);
+        var t = LabClients.LftpCat(fx.Client, ServerV4, FtpLabFixture.FileName, passive: true);
         Assert.True(t.ExitCode == 0 && t.Content == FtpLabFixture.FileContent, t.ToString());
         Assert.Matches("---> (EPSV|PASV)", t.Trace);
     }
@@ -87,7 +92,7 @@ public class FtpLabTests(FtpLabFixture fx) : IClassFixture<FtpLabFixture>
     [Fact]
     public void Lftp_Active_V4_Downloads()
     {
-        var t = LabClients.LftpCat(fx.Lab, fx.Lab.ClientNs, Server4, FtpLabFixture.FileName, passive: false);
+        var t = LabClients.LftpCat(fx.Client, ServerV4, FtpLabFixture.FileName, passive: false);
         Assert.True(t.ExitCode == 0 && t.Content == FtpLabFixture.FileContent, t.ToString());
         Assert.Matches("---> (EPRT|PORT)", t.Trace);
     }
@@ -95,37 +100,37 @@ public class FtpLabTests(FtpLabFixture fx) : IClassFixture<FtpLabFixture>
     [Fact]
     public void ServerLog_RecordsTheDataCommands()
     {
-        AssertReceived(Curl(Server4, FtpDataMode.Port), "> PORT");
+        AssertReceived(Curl(ServerV4, FtpDataMode.Port), "> PORT");
         Assert.Contains("\"200 PORT command successful.", fx.Server.Log);
     }
 }
 
 /// <summary>tftpd-hpa serving <see cref="FileName"/> and accepting uploads, shared by the TFTP lab tests.</summary>
-public sealed class TftpLabFixture() : ServerLabFixture<TftpdServer>(lab =>
-    new TftpdServer(lab, lab.ServerNs, new Dictionary<string, string> { [FileName] = FileContent }, allowCreate: true))
+public sealed class TftpLabFixture() : ServerLabFixture<TftpdServer>(host =>
+    new TftpdServer(host, new Dictionary<string, string> { [FileName] = FileContent }, allowCreate: true))
 {
     public const string FileName = "boot.txt";
     public const string FileContent = "hello over tftp\n";
 }
 
-/// <summary>Real tftpd-hpa and real TFTP clients directly between two namespaces (no firewall).</summary>
+/// <summary>Real tftpd-hpa and real TFTP clients across the lab router (no firewall rules).</summary>
 public class TftpLabTests(TftpLabFixture fx) : IClassFixture<TftpLabFixture>
 {
     [Theory]
-    [InlineData(Server4)]
-    [InlineData(Server6)]
+    [InlineData(ServerV4)]
+    [InlineData(ServerV6)]
     public void Curl_Get_Downloads(string server)
     {
-        var t = LabClients.CurlTftpGet(fx.Lab, fx.Lab.ClientNs, server, TftpLabFixture.FileName);
+        var t = LabClients.CurlTftpGet(fx.Client, server, TftpLabFixture.FileName);
         Assert.True(t.ExitCode == 0 && t.Content == TftpLabFixture.FileContent, t.ToString());
     }
 
     [Theory]
-    [InlineData(Server4)]
-    [InlineData(Server6)]
+    [InlineData(ServerV4)]
+    [InlineData(ServerV6)]
     public void TftpHpa_Get_Downloads(string server)
     {
-        var t = LabClients.TftpHpaGet(fx.Lab, fx.Lab.ClientNs, server, TftpLabFixture.FileName);
+        var t = LabClients.TftpHpaGet(fx.Client, server, TftpLabFixture.FileName);
         Assert.True(t.Content == TftpLabFixture.FileContent, t.ToString());
     }
 
@@ -133,7 +138,7 @@ public class TftpLabTests(TftpLabFixture fx) : IClassFixture<TftpLabFixture>
     public void TftpHpa_Put_Uploads()
     {
         string name = $"up-{Guid.NewGuid():N}.txt";
-        var t = LabClients.TftpHpaPut(fx.Lab, fx.Lab.ClientNs, Server4, name, "uploaded over tftp\n");
+        var t = LabClients.TftpHpaPut(fx.Client, ServerV4, name, "uploaded over tftp\n");
         string stored = Path.Combine(fx.Server.Root, name);
         Assert.True(File.Exists(stored), t.ToString());
         Assert.Equal("uploaded over tftp\n", File.ReadAllText(stored));
@@ -148,17 +153,18 @@ public class FtpTftpLabCleanupTests
     {
         string prefix;
         int ftpPid, tftpPid;
-        using (var lab = new TwoHostLab())
+        using (var topology = RoutedTopology.Create())
         {
-            prefix = lab.Prefix;
-            using var ftp = new VsftpdServer(lab, lab.ServerNs);
-            using var tftp = new TftpdServer(lab, lab.ServerNs);
+            prefix = topology.Lab.Prefix;
+            var server = new LabHost(topology.Lab, topology.Server);
+            using var ftp = new VsftpdServer(server);
+            using var tftp = new TftpdServer(server);
             ftpPid = ftp.Pid;
             tftpPid = tftp.Pid;
         }
         Assert.False(Directory.Exists($"/proc/{ftpPid}") && File.ReadAllText($"/proc/{ftpPid}/comm").Trim() == "vsftpd");
         Assert.False(Directory.Exists($"/proc/{tftpPid}") && File.ReadAllText($"/proc/{tftpPid}/comm").Trim() == "in.tftpd");
-        string namespaces = LabTool.Check(LabTool.Find("ip", "iproute2"), "netns", "list");
+        string namespaces = NetLab.RunLocal(NetLab.ResolveTool("ip"), ["netns", "list"], NetLab.DefaultTimeout).ThrowIfFailed().Stdout;
         Assert.DoesNotContain(prefix, namespaces);
     }
 }

@@ -140,6 +140,27 @@ public sealed class NfQueueTests : IDisposable
     }
 
     [Fact]
+    public void PacketQueuedDuringReconfiguration_IsRequeuedNotLost()
+    {
+        _lab.QueueForwardedIcmp(QueueNumber);
+        using NfQueue queue = OpenInRouter();
+        bool replied = false;
+        var ping = new Thread(() => replied = _lab.Ping(1, waitSeconds: 5)) { IsBackground = true };
+        ping.Start();
+        var clock = Stopwatch.StartNew();
+        while (QueueProcRow()[2] == "0" && clock.ElapsedMilliseconds < 3000) Thread.Sleep(20); // wait until queued
+
+        queue.SetMaxQueueLength(2048); // reads past the waiting packet to find its ACK
+        Assert.Equal(1, queue.Counters.Requeued);
+
+        var worker = new NfqWorker(queue, NfqWorker.Policy.AcceptEach);
+        Assert.True(ping.Join(10_000), "ping did not finish");
+        worker.Stop();
+        Assert.True(replied, "the packet handed back with NF_REPEAT was not queued again");
+        Assert.Equal(2, worker.Packets.Length); // the re-queued request and its reply
+    }
+
+    [Fact]
     public void Open_AppliesCopyPacketModeAndRange()
     {
         using NfQueue queue = OpenInRouter(new NfQueueOptions { CopyRange = 0xffff });

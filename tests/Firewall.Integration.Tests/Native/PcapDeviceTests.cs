@@ -16,10 +16,14 @@ public sealed class PcapDeviceTests : IDisposable
 
     public PcapDeviceTests()
     {
-        _ns = _lab.AddNamespace("p");
+        _ns = _lab.Name("p");
         _va = _lab.Name("a");
         _vb = _lab.Name("b");
-        _lab.AddVeth(_ns, _va, _ns, _vb);
+        _lab.Setup(() =>
+        {
+            _lab.AddNamespace("p");
+            _lab.AddVeth(_ns, _va, _ns, _vb);
+        });
     }
 
     public void Dispose() => _lab.Dispose();

@@ -154,25 +154,15 @@ public sealed class ExpectationTable
     {
         busy = false;
         int same = -1;
-        uint b = _byDst.Home(dh);
-        uint fp = HashIndex.Fingerprint(dh);
-        while (true)
+        foreach (int rf in _byDst.Candidates(dh))
         {
-            ReadOnlySpan<uint> slots = _byDst.Bucket(b);
-            for (int i = 0; i < slots.Length; i++)
-            {
-                uint v = slots[i];
-                if (v == 0 || (v & 0xFF000000u) != fp) continue;
-                int idx = HashIndex.RefOf(v) >> 1;
-                ref Expectation x = ref _slots[idx];
-                if (x.Live == 0) continue;
-                if (TimeMath.AtOrBefore(x.Deadline, now)) { TryRemove(idx, w, evicted: false); continue; }
-                if (!Overlaps(in x, in candidate)) continue;
-                if (x.Master == candidate.Master && x.Class == candidate.Class && SamePattern(in x, in candidate)) same = idx;
-                else if (x.Master != candidate.Master || x.Class != candidate.Class) busy = true;
-            }
-            if (!_byDst.HasOverflow(b)) break;
-            b = _byDst.Next(b);
+            int idx = rf >> 1;
+            ref Expectation x = ref _slots[idx];
+            if (x.Live == 0) continue;
+            if (TimeMath.AtOrBefore(x.Deadline, now)) { TryRemove(idx, w, evicted: false); continue; }
+            if (!Overlaps(in x, in candidate)) continue;
+            if (x.Master == candidate.Master && x.Class == candidate.Class && SamePattern(in x, in candidate)) same = idx;
+            else if (x.Master != candidate.Master || x.Class != candidate.Class) busy = true;
         }
         return same;
     }
@@ -183,22 +173,11 @@ public sealed class ExpectationTable
     private int OfMaster(int master, Span<int> into)
     {
         int n = 0;
-        ulong mh = MasterHash(master);
-        uint b = _byMaster.Home(mh);
-        uint fp = HashIndex.Fingerprint(mh);
-        while (true)
+        foreach (int rf in _byMaster.Candidates(MasterHash(master)))
         {
-            ReadOnlySpan<uint> slots = _byMaster.Bucket(b);
-            for (int i = 0; i < slots.Length; i++)
-            {
-                uint v = slots[i];
-                if (v == 0 || (v & 0xFF000000u) != fp) continue;
-                int idx = HashIndex.RefOf(v) >> 1;
-                ref Expectation x = ref _slots[idx];
-                if (x.Live != 0 && x.Master == master && n < into.Length) into[n++] = idx;
-            }
-            if (!_byMaster.HasOverflow(b)) break;
-            b = _byMaster.Next(b);
+            int idx = rf >> 1;
+            ref Expectation x = ref _slots[idx];
+            if (x.Live != 0 && x.Master == master && n < into.Length) into[n++] = idx;
         }
         return n;
     }
@@ -211,30 +190,19 @@ public sealed class ExpectationTable
     {
         helperId = 0;
         if (Volatile.Read(ref _count) == 0) return -1;
-        ulong dh = DstHash(in t);
-        uint b = _byDst.Home(dh);
-        uint fp = HashIndex.Fingerprint(dh);
-        while (true)
+        foreach (int rf in _byDst.Candidates(DstHash(in t)))
         {
-            ReadOnlySpan<uint> slots = _byDst.Bucket(b);
-            for (int i = 0; i < slots.Length; i++)
-            {
-                uint v = slots[i];
-                if (v == 0 || (v & 0xFF000000u) != fp) continue;
-                int idx = HashIndex.RefOf(v) >> 1;
-                ref Expectation x = ref _slots[idx];
-                int ver = Volatile.Read(ref x.Version);
-                if ((ver & 1) != 0 || x.Live == 0) continue;
-                if (TimeMath.AtOrBefore(x.Deadline, now)) { TryRemove(idx, w, evicted: false); continue; }
-                if ((x.Flags & ExpectFlags.Inactive) != 0 || !Matches(in x, in t)) continue;
-                int master = x.Master;
-                byte helper = x.HelperId;
-                if ((x.Flags & ExpectFlags.Permanent) == 0 && !TryRemove(idx, w, evicted: false, expectedVersion: ver)) continue;
-                helperId = helper;
-                return master;
-            }
-            if (!_byDst.HasOverflow(b)) break;
-            b = _byDst.Next(b);
+            int idx = rf >> 1;
+            ref Expectation x = ref _slots[idx];
+            int ver = Volatile.Read(ref x.Version);
+            if ((ver & 1) != 0 || x.Live == 0) continue;
+            if (TimeMath.AtOrBefore(x.Deadline, now)) { TryRemove(idx, w, evicted: false); continue; }
+            if ((x.Flags & ExpectFlags.Inactive) != 0 || !Matches(in x, in t)) continue;
+            int master = x.Master;
+            byte helper = x.HelperId;
+            if ((x.Flags & ExpectFlags.Permanent) == 0 && !TryRemove(idx, w, evicted: false, expectedVersion: ver)) continue;
+            helperId = helper;
+            return master;
         }
         return -1;
     }

@@ -50,22 +50,9 @@ internal sealed class HelperStateTable
 
     public int Find(int entry)
     {
-        ulong h = Hash(entry);
-        uint b = _index.Home(h);
-        uint fp = HashIndex.Fingerprint(h);
-        while (true)
-        {
-            ReadOnlySpan<uint> s = _index.Bucket(b);
-            for (int i = 0; i < s.Length; i++)
-            {
-                uint v = s[i];
-                if (v == 0 || (v & 0xFF000000u) != fp) continue;
-                int slot = HashIndex.RefOf(v) >> 1;
-                if (_slots[slot].Entry == entry) return slot;
-            }
-            if (!_index.HasOverflow(b)) return -1;
-            b = _index.Next(b);
-        }
+        foreach (int rf in _index.Candidates(Hash(entry)))
+            if (_slots[rf >> 1].Entry == entry) return rf >> 1;
+        return -1;
     }
 
     public ref HelperSlot Slot(int slot) => ref _slots[slot];

@@ -46,6 +46,20 @@ internal sealed class NetnsLab : IDisposable
         Ip($"-n {nsB} link set {nameB} up");
     }
 
+    /// <summary>Runs a test fixture's set-up; on failure deletes what was made (xunit skips Dispose when a constructor throws).</summary>
+    public void Setup(Action build)
+    {
+        try
+        {
+            build();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
     public string Ip(string commandLine) => Tool.Check(IpPath, commandLine);
 
     /// <summary>ip netns exec ns command... ; returns the raw result (no throw).</summary>

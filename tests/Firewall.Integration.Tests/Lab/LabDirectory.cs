@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Firewall.Integration.Tests.Helpers.FtpTftpLab;
+namespace Firewall.Integration.Tests.Lab;
 
 /// <summary>A temporary directory (mode 0755, so the servers' unprivileged users can enter it), deleted on Dispose.</summary>
 public sealed class LabDirectory : IDisposable
@@ -33,13 +33,13 @@ public sealed class LabDirectory : IDisposable
 
     private static void Chmod(string path, string octal)
     {
-        if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("the FTP/TFTP lab runs on Linux only");
+        if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("the lab runs on Linux only");
         File.SetUnixFileMode(path, (UnixFileMode)Convert.ToInt32(octal, 8));
     }
 
     /// <summary>chown (for tftpd's upload directory, owned by its service user).</summary>
     public static void Chown(string path, string user) =>
-        LabTool.Check(LabTool.Find("chown", "coreutils"), user, path);
+        NetLab.RunLocal(NetLab.ResolveTool("chown"), [user, path], NetLab.DefaultTimeout).ThrowIfFailed();
 
     public void Dispose()
     {

@@ -1,36 +1,41 @@
-namespace Firewall.Integration.Tests.Helpers.FtpTftpLab;
+namespace Firewall.Integration.Tests.Lab;
 
 /// <summary>
-/// A real tftpd-hpa in the foreground (<c>in.tftpd -L</c>) inside a namespace, serving <see cref="Root"/> (chrooted,
+/// A real tftpd-hpa in the foreground (<c>in.tftpd -L</c>) in a lab namespace, serving <see cref="Root"/> (chrooted,
 /// <c>-s</c>) on [::]:69 (IPv4 and IPv6); with <c>allowCreate</c> uploads of new files are allowed (<c>-c</c>, the
 /// directory then belongs to the service user <c>tftp</c>). Each transfer is answered from a new ephemeral port,
-/// which is what makes the reply RELATED through the tftp helper.
+/// which is what makes the reply RELATED through the tftp helper. Dispose ends it (by PID) and deletes its files.
 /// </summary>
 public sealed class TftpdServer : IDisposable
 {
-    private readonly LabDirectory _dir;
-    private readonly LabServer _server;
+    public const int Port = 69;
 
-    public TftpdServer(TwoHostLab lab, string ns, IReadOnlyDictionary<string, string>? files = null, bool allowCreate = false)
+    private readonly LabDirectory _dir;
+    private readonly LabProcess _server;
+
+    public TftpdServer(LabHost host, IReadOnlyDictionary<string, string>? files = null, bool allowCreate = false)
     {
-        string tftpd = LabTool.Find("in.tftpd", "tftpd-hpa");
-        _dir = new LabDirectory(lab.Prefix + "-tftp");
+        NetLab.ResolveTool("in.tftpd");
+        _dir = new LabDirectory(host.Lab.Prefix + "-tftp");
+        LabProcess? server = null;
         try
         {
             Root = _dir.Sub("root");
             foreach (var (name, content) in files ?? new Dictionary<string, string>())
                 LabDirectory.WriteFile(Root, name, content);
-            List<string> args = ["-L", "-u", "tftp", "-s", Root, "-a", "[::]:69"];
+            List<string> args = ["-L", "-u", "tftp", "-s", Root, "-a", $"[::]:{Port}"];
             if (allowCreate)
             {
                 LabDirectory.Chown(Root, "tftp");
                 args.Insert(1, "-c");
             }
-            _server = lab.StartServer("in.tftpd", ns, tftpd, args);
-            _server.WaitUntil(() => lab.IsListening(ns, 69, udp: true));
+            server = host.Start("in.tftpd", [.. args]);
+            host.WaitForListener(server, Port, udp: true);
+            _server = server;
         }
         catch
         {
+            server?.Dispose();
             _dir.Dispose();
             throw;
         }

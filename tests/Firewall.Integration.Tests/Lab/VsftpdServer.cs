@@ -1,22 +1,25 @@
-namespace Firewall.Integration.Tests.Helpers.FtpTftpLab;
+namespace Firewall.Integration.Tests.Lab;
 
 /// <summary>
-/// A real vsftpd in the foreground (<c>background=NO</c>) inside a namespace, with its own config file: anonymous
+/// A real vsftpd in the foreground (<c>background=NO</c>) in a lab namespace, with its own config file: anonymous
 /// read-only access to <see cref="Root"/>, listening on [::]:21 (IPv4 and IPv6), passive ports
 /// <see cref="PasvMinPort"/>–<see cref="PasvMaxPort"/>, active data connections from port 20, the FTP protocol logged
 /// to <see cref="LogFile"/>. Sandboxing that does not work in a test namespace (seccomp, network isolation) is off.
+/// Dispose ends it (by PID) and deletes its files.
 /// </summary>
 public sealed class VsftpdServer : IDisposable
 {
+    public const int Port = 21;
     public const int PasvMinPort = 40000, PasvMaxPort = 40009;
 
     private readonly LabDirectory _dir;
-    private readonly LabServer _server;
+    private readonly LabProcess _server;
 
-    public VsftpdServer(TwoHostLab lab, string ns, IReadOnlyDictionary<string, string>? files = null)
+    public VsftpdServer(LabHost host, IReadOnlyDictionary<string, string>? files = null)
     {
-        string vsftpd = LabTool.Find("vsftpd", "vsftpd");
-        _dir = new LabDirectory(lab.Prefix + "-ftp");
+        NetLab.ResolveTool("vsftpd");
+        _dir = new LabDirectory(host.Lab.Prefix + "-ftp");
+        LabProcess? server = null;
         try
         {
             Root = _dir.Sub("root");
@@ -28,7 +31,7 @@ public sealed class VsftpdServer : IDisposable
             File.WriteAllText(conf, $"""
                 listen=NO
                 listen_ipv6=YES
-                listen_port=21
+                listen_port={Port}
                 background=NO
                 anonymous_enable=YES
                 no_anon_password=YES
@@ -51,11 +54,13 @@ public sealed class VsftpdServer : IDisposable
                 vsftpd_log_file={LogFile}
 
                 """);
-            _server = lab.StartServer("vsftpd", ns, vsftpd, [conf]);
-            _server.WaitUntil(() => lab.IsListening(ns, 21, udp: false));
+            server = host.Start("vsftpd", conf);
+            host.WaitForListener(server, Port);
+            _server = server;
         }
         catch
         {
+            server?.Dispose();
             _dir.Dispose();
             throw;
         }

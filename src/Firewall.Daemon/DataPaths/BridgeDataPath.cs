@@ -1,0 +1,234 @@
+using Firewall.Core.Packets;
+using Firewall.Core.Pipeline;
+using Firewall.Core.Rules;
+using Firewall.Daemon.Engine;
+using Firewall.Daemon.Options;
+using Firewall.Native;
+using Firewall.Native.Pcap;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Firewall.Daemon.DataPaths;
+
+/// <summary>
+/// "Bump in the wire" between two NICs without IP addresses, through libpcap. One reader thread per NIC, each with
+/// its own pipeline worker; every frame read on one NIC (direction IN only) runs the FORWARD chain with -i = that
+/// NIC and -o = the other, and an accepted frame is injected on the other NIC through the handle that reads it
+/// (so it is never read back). REJECT answers (TCP RST, ICMP/ICMPv6 unreachable) go back out of the ingress NIC.
+/// </summary>
+public sealed partial class BridgeDataPath : IDataPath
+{
+    private readonly FirewallEngine _engine;
+    private readonly BridgeOptions _options;
+    private readonly ILogger _log;
+    private readonly StopEvent _stop = new();
+    private readonly ReaderSupervisor _supervisor;
+    private BridgePortReader[] _readers = [];
+
+    public BridgeDataPath(FirewallEngine engine, BridgeOptions options, ILogger log)
+    {
+        _engine = engine;
+        _options = options;
+        _log = log;
+        _supervisor = new ReaderSupervisor(log, _stop);
+    }
+
+    public string Name => "bridge";
+
+    public IReadOnlyList<BridgePortReader> Ports => _readers;
+
+    public string Describe() => string.Join("; ", _readers.Select(r => r.Describe()));
+
+    public void Open()
+    {
+        Verdict nonIp = _options.NonIp == "DROP" ? Verdict.Drop : Verdict.Accept;
+        Verdict arp = _options.Arp == "DROP" ? Verdict.Drop : Verdict.Accept;
+        _engine.Pipeline.NonIpVerdict = nonIp;
+        var pcap = new PcapDeviceOptions
+        {
+            SnapLength = 65535,
+            Promiscuous = true,
+            ImmediateMode = true,
+            BufferSize = _options.BufferSizeMb * 1024 * 1024,
+            Direction = PcapDirection.In,
+            NonBlocking = true,
+        };
+        var a = new BridgePort(_options.Interfaces[0]);
+        var b = new BridgePort(_options.Interfaces[1]);
+        _readers =
+        [
+            new BridgePortReader(a, b, pcap, _engine.Pipeline.CreateWorker(), arp, nonIp, _log),
+            new BridgePortReader(b, a, pcap, _engine.Pipeline.CreateWorker(), arp, nonIp, _log),
+        ];
+        try
+        {
+            foreach (var r in _readers) r.OpenAtStart();
+        }
+        catch (Exception e) when (e is PcapException or NativeException or InvalidOperationException)
+        {
+            throw new InvalidOperationException($"{DataPathOptions.SectionPath}:Bridge:Interfaces: {e.Message}", e);
+        }
+    }
+
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        using var registration = stoppingToken.Register(_stop.Set);
+        await _supervisor.Start(_readers).ConfigureAwait(false);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return ValueTask.CompletedTask;
+        _stop.Set();
+        _supervisor.Join(TimeSpan.FromSeconds(2));
+        _stop.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private int _disposed;
+
+    public sealed class Factory : IDataPathFactory
+    {
+        public DataPathMode Mode => DataPathMode.Bridge;
+
+        public IDataPath Create(IServiceProvider services) => new BridgeDataPath(
+            services.GetRequiredService<FirewallEngine>(),
+            services.GetRequiredService<IOptions<DataPathOptions>>().Value.Bridge,
+            services.GetRequiredService<ILoggerFactory>().CreateLogger("Firewall.DataPath.Bridge"));
+    }
+}
+
+/// <summary>
+/// One NIC of the bridge as the other side sees it: the handle to inject through (published by the NIC's own
+/// reader while open) and the egress counters. Injection takes a light lease so the owner never closes a handle
+/// another thread is sending on.
+/// </summary>
+public sealed class BridgePort
+{
+    private PcapDevice? _device;
+    private int _injecting;
+
+    public BridgePort(string name) => Name = name;
+
+    public string Name { get; }
+
+    /// <summary>Frames injected on this NIC (forwarded from the other one); written by the other NIC's reader only.</summary>
+    public long FramesOut;
+    /// <summary>Accepted frames that could not be injected here (NIC down, frame larger than the MTU…).</summary>
+    public long InjectErrors;
+
+    internal void Publish(PcapDevice device) => Volatile.Write(ref _device, device);
+
+    /// <summary>Withdraws the handle and waits until no injection through it is in flight.</summary>
+    internal void Withdraw()
+    {
+        Interlocked.Exchange(ref _device, null);
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _injecting) != 0) spin.SpinOnce();
+    }
+
+    internal bool TryInject(ReadOnlySpan<byte> frame)
+    {
+        Interlocked.Increment(ref _injecting);
+        try
+        {
+            PcapDevice? device = Volatile.Read(ref _device);
+            return device is not null && device.TryInject(frame);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _injecting);
+        }
+    }
+}
+
+/// <summary>Reads one bridge NIC and forwards to the other.</summary>
+public sealed partial class BridgePortReader : PcapPortReader
+{
+    private readonly BridgePort _ingress, _egress;
+    private readonly Verdict _arp, _nonIp;
+    private readonly byte[] _answer = new byte[RejectBuilder.MaxAnswerLength];
+    private readonly ILogger _log;
+    private long _lastInjectErrors;
+
+    public BridgePortReader(BridgePort ingress, BridgePort egress, PcapDeviceOptions options, PipelineWorker worker,
+                            Verdict arp, Verdict nonIp, ILogger log)
+        : base(ingress.Name, options, worker, log)
+    {
+        _ingress = ingress;
+        _egress = egress;
+        _arp = arp;
+        _nonIp = nonIp;
+        _log = log;
+    }
+
+    public override string Name => _ingress.Name;
+
+    public BridgePort Ingress => _ingress;
+
+    /// <summary>Frames of this NIC accepted (and handed to the other NIC), dropped by verdict, rejected, non-IP.</summary>
+    public long Accepted, Dropped, Rejected, RejectsSent, NonIp;
+
+    public override string Describe() =>
+        $"{_ingress.Name}: in={Interlocked.Read(ref FramesIn)} accepted={Interlocked.Read(ref Accepted)} dropped={Interlocked.Read(ref Dropped)} " +
+        $"rejected={Interlocked.Read(ref Rejected)} rejects_sent={Interlocked.Read(ref RejectsSent)} non_ip={Interlocked.Read(ref NonIp)} " +
+        $"truncated={Interlocked.Read(ref Truncated)} out={Interlocked.Read(ref _ingress.FramesOut)} inject_errors={Interlocked.Read(ref _ingress.InjectErrors)} " +
+        DescribePcap();
+
+    protected override void OnOpened(PcapDevice device) => _ingress.Publish(device);
+
+    protected override void OnClosing(PcapDevice device) => _ingress.Withdraw();
+
+    public override void OnFrame(in PcapFrame frame)
+    {
+        ReadOnlySpan<byte> data = frame.Data;
+        if (data.Length < frame.OriginalLength)
+        {
+            Truncated++;
+            return;
+        }
+        FramesIn++;
+        PacketParser.Parse(data, LinkType.Ethernet, out ParsedPacket p);
+        Verdict v;
+        RejectKind reject = RejectKind.None;
+        if (p.Error == ParseError.NotIp)
+        {
+            NonIp++;
+            v = p.EtherType == PacketParser.EtherTypeArp ? _arp : _nonIp;
+        }
+        else
+        {
+            var meta = new PacketMeta(_ingress.Name, _egress.Name, p.IpVersion == 6);
+            v = Worker.Process(ref p, FirewallEngine.MonotonicNs(), FilterHook.Forward, in meta, received: true, out PacketDecision d);
+            reject = d.Reject;
+        }
+
+        if (v == Verdict.Accept)
+        {
+            Accepted++;
+            if (_egress.TryInject(data)) _egress.FramesOut++;
+            else _egress.InjectErrors++;
+            return;
+        }
+        if (v == Verdict.Reject)
+        {
+            Rejected++;
+            int n = RejectBuilder.Build(ref p, reject, _answer);
+            if (n > 0 && Device is { } own && own.TryInject(_answer.AsSpan(0, n))) RejectsSent++;
+            return;
+        }
+        Dropped++;
+    }
+
+    protected override void Housekeeping()
+    {
+        long errors = Volatile.Read(ref _egress.InjectErrors);
+        if (errors == _lastInjectErrors) return;
+        LogInjectErrors(_egress.Name, errors - _lastInjectErrors, errors);
+        _lastInjectErrors = errors;
+    }
+
+    [LoggerMessage(EventId = 140, Level = LogLevel.Warning, Message = "InjectFailed {Interface}: {Count} accepted frames could not be sent in the last second ({Total} in all; NIC down or frame larger than its MTU: switch off GRO/LRO/TSO/GSO on bridge ports)")]
+    private partial void LogInjectErrors(string @interface, long count, long total);
+}

@@ -1,0 +1,122 @@
+using Firewall.Native;
+using Microsoft.Extensions.Logging;
+
+namespace Firewall.Daemon.DataPaths;
+
+/// <summary>One packet reader: a NIC or a queue served by one dedicated thread with its own pipeline worker.</summary>
+public abstract class PacketReader
+{
+    /// <summary>Short name for logs ("brA", "queue 0", …).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>
+    /// Reads until <paramref name="stop"/> is set, (re)opening its device first when needed. Returns when stopped;
+    /// throws when the device fails — the supervisor then logs, waits with backoff and calls Run again.
+    /// </summary>
+    public abstract void Run(StopEvent stop);
+
+    /// <summary>Counters and state for status lines.</summary>
+    public abstract string Describe();
+
+    /// <summary>Restarts so far (maintained by the supervisor).</summary>
+    public long Restarts;
+
+    /// <summary>Bytes allocated so far by the reader thread (refreshed on its idle/maintenance tick): flat in steady state.</summary>
+    public long ThreadAllocatedBytes;
+
+    /// <summary>Called by the reader thread on its maintenance tick.</summary>
+    protected void SampleAllocations() => Volatile.Write(ref ThreadAllocatedBytes, GC.GetAllocatedBytesForCurrentThread());
+}
+
+/// <summary>
+/// Runs each reader on its own thread; a reader that throws is logged and restarted after a backoff that doubles
+/// from <see cref="InitialBackoff"/> to <see cref="MaxBackoff"/> (reset once a run lasted 10 s). Setting the stop event
+/// ends every reader (they wait on it together with their descriptors) — well within a second.
+/// </summary>
+public sealed partial class ReaderSupervisor
+{
+    public static readonly TimeSpan InitialBackoff = TimeSpan.FromMilliseconds(100);
+    public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+
+    private readonly ILogger _log;
+    private readonly StopEvent _stop;
+    private readonly List<Thread> _threads = [];
+
+    public ReaderSupervisor(ILogger log, StopEvent stop)
+    {
+        _log = log;
+        _stop = stop;
+    }
+
+    /// <summary>Starts one thread per reader; the task completes when all of them have ended (after stop).</summary>
+    public Task Start(IReadOnlyList<PacketReader> readers)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int running = readers.Count;
+        if (running == 0) done.SetResult();
+        foreach (var reader in readers)
+        {
+            var thread = new Thread(() =>
+            {
+                try { Supervise(reader); }
+                finally
+                {
+                    if (Interlocked.Decrement(ref running) == 0) done.TrySetResult();
+                }
+            })
+            {
+                IsBackground = true,
+                Name = "reader " + reader.Name,
+            };
+            _threads.Add(thread);
+            thread.Start();
+        }
+        return done.Task;
+    }
+
+    private void Supervise(PacketReader reader)
+    {
+        TimeSpan backoff = InitialBackoff;
+        while (!_stop.IsSet)
+        {
+            long started = Environment.TickCount64;
+            try
+            {
+                reader.Run(_stop);
+                if (_stop.IsSet) return;
+                LogReaderEnded(reader.Name, (int)backoff.TotalMilliseconds);
+            }
+            catch (Exception e) when (!_stop.IsSet)
+            {
+                LogReaderFailed(reader.Name, e.Message, (int)backoff.TotalMilliseconds);
+            }
+            catch (Exception)
+            {
+                return; // failures while stopping (device closed under us) are not news
+            }
+            if (Environment.TickCount64 - started > 10_000) backoff = InitialBackoff;
+            if (_stop.Wait((int)backoff.TotalMilliseconds) == WaitResult.Stopped) return;
+            Interlocked.Increment(ref reader.Restarts);
+            LogReaderRestarting(reader.Name, Interlocked.Read(ref reader.Restarts));
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+        }
+    }
+
+    /// <summary>Waits for the reader threads to end (after the stop event was set).</summary>
+    public bool Join(TimeSpan timeout)
+    {
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        foreach (var t in _threads)
+            if (!t.Join((int)Math.Max(0, deadline - Environment.TickCount64))) return false;
+        return true;
+    }
+
+    [LoggerMessage(EventId = 120, Level = LogLevel.Error, Message = "ReaderFailed {Reader}: {Error}; restarting in {DelayMs} ms")]
+    private partial void LogReaderFailed(string reader, string error, int delayMs);
+
+    [LoggerMessage(EventId = 121, Level = LogLevel.Warning, Message = "ReaderEnded {Reader} unexpectedly; restarting in {DelayMs} ms")]
+    private partial void LogReaderEnded(string reader, int delayMs);
+
+    [LoggerMessage(EventId = 122, Level = LogLevel.Information, Message = "ReaderRestarting {Reader} (restart {Restarts})")]
+    private partial void LogReaderRestarting(string reader, long restarts);
+}

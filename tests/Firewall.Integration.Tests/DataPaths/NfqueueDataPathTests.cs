@@ -1,0 +1,242 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Firewall.Integration.Tests.Lab;
+using R = Firewall.Integration.Tests.Lab.RoutedTopology;
+
+namespace Firewall.Integration.Tests.DataPaths;
+
+/// <summary>client — router (daemon on NFQUEUE, FORWARD) — server, the router's iptables rules managed by the daemon.</summary>
+public sealed class NfqueueFixture : IDisposable
+{
+    public const int HttpPort = 80;
+    public const int BannerPort = 22;
+    public const int RejectTcpPort = 2323;
+
+    public R T { get; }
+    public DaemonProcess Daemon { get; }
+
+    public NfqueueFixture()
+    {
+        NetLab.RequireTools("curl", "socat", "ping", "tcpdump", "iperf3", "dotnet");
+        T = R.Create();
+        try
+        {
+            Daemon = DaemonProcess.Start(T.Lab, T.Router, NfqueueConfig.Create(T, queueBypass: true));
+            Traffic.StartServers(T.Lab, T.Server, HttpPort, BannerPort, "banner-server");
+            Traffic.StartServers(T.Lab, T.Client, HttpPort, BannerPort, "banner-client");
+        }
+        catch
+        {
+            T.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        Daemon.Dispose();
+        T.Dispose();
+    }
+}
+
+public static class NfqueueConfig
+{
+    /// <summary>The seed policy (NEW only from the client side) plus a tcp-reset REJECT for the server side's port 2323.</summary>
+    public static JsonObject Create(R t, bool queueBypass, int queue = 0)
+    {
+        var rules = DaemonConfig.SeedRules(t.RouterClientLink);
+        rules.Insert(3, DaemonConfig.Rule($"-i {t.RouterServerLink} -p tcp --dport {NfqueueFixture.RejectTcpPort} -j REJECT --reject-with tcp-reset"));
+        return DaemonConfig.Create(new JsonObject
+        {
+            ["Mode"] = "Nfqueue",
+            ["Nfqueue"] = new JsonObject
+            {
+                ["Queues"] = new JsonArray(queue),
+                ["ManageKernelRules"] = true,
+                ["Chains"] = new JsonArray("FORWARD"),
+                ["QueueBypass"] = queueBypass,
+            },
+        }, "DROP", rules);
+    }
+
+    public static string NfqueueRules(NetLab lab, string ns) =>
+        lab.Run(ns, NetLab.Iptables, "-S", "FORWARD").Stdout + lab.Run(ns, NetLab.Ip6tables, "-S", "FORWARD").Stdout;
+}
+
+[Collection("DataPaths")]
+public sealed class NfqueueDataPathTests(NfqueueFixture f) : IClassFixture<NfqueueFixture>
+{
+    private NetLab Lab => f.T.Lab;
+    private static string Server(bool v6) => v6 ? R.ServerV6 : R.ServerV4;
+    private static string Client(bool v6) => v6 ? R.ClientV6 : R.ClientV4;
+
+    [Fact]
+    public void KernelRules_AreInstalledForBothFamilies()
+    {
+        string rules = NfqueueConfig.NfqueueRules(Lab, f.T.Router);
+        Assert.Equal(2, rules.Split('\n').Count(l => l.Contains("-j NFQUEUE --queue-num 0 --queue-bypass")));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ClientOpensHttp_GetsAnswer(bool v6)
+    {
+        Assert.Equal("200", Traffic.Http(Lab, f.T.Client, Server(v6), NfqueueFixture.HttpPort).Status);
+        Assert.Equal("banner-server", Traffic.TcpBanner(Lab, f.T.Client, Server(v6), NfqueueFixture.BannerPort));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ServerCannotConnectToClient(bool v6)
+    {
+        var (status, exit) = Traffic.Http(Lab, f.T.Server, Client(v6), NfqueueFixture.HttpPort, timeoutSeconds: 2);
+        Assert.Equal("000", status);
+        Assert.Equal(28, exit);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void PingFromClient_IsAnswered(bool v6) => Assert.Equal(3, Traffic.Ping(Lab, f.T.Client, Server(v6)));
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void PingFromServer_IsDropped(bool v6) => Assert.Equal(0, Traffic.Ping(Lab, f.T.Server, Client(v6)));
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void InvalidFromClient_IsDropped_ValidSynPasses(bool v6)
+    {
+        using var capture = PacketCapture.Start(Lab, f.T.Server, f.T.ServerLink, "tcp portrange 40405-40406");
+        string ip = BridgeDataPathTests.Ip(v6, Client(v6), Server(v6));
+        Traffic.Scapy(Lab, f.T.Client,
+            $"send({ip}/TCP(sport=40405, dport=9, flags='SF'), count=3, inter=0.02)\n" +
+            $"send({ip}/TCP(sport=40406, dport=9, flags='S'))");
+        string[] seen = capture.Stop();
+        Assert.Single(seen);
+        Assert.Contains(".40406 >", seen[0]);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void BareAckFromServer_IsDroppedAndCounted(bool v6)
+    {
+        var before = f.Daemon.FreshCounters("queue 0");
+        using var capture = PacketCapture.Start(Lab, f.T.Client, f.T.ClientLink, "tcp port 40404");
+        Traffic.Scapy(Lab, f.T.Server,
+            $"send({BridgeDataPathTests.Ip(v6, Server(v6), Client(v6))}/TCP(sport=40404, dport=22, flags='A', seq=1000, ack=2000), count=5, inter=0.02)");
+        string[] seen = capture.Stop();
+        var after = f.Daemon.FreshCounters("queue 0");
+        Assert.Empty(seen);
+        Assert.Equal(5, after["dropped"] - before["dropped"]);
+        Assert.Equal(5, after["packets"] - before["packets"]);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void RejectedTcp_IsAnsweredWithReset(bool v6)
+    {
+        var before = f.Daemon.FreshCounters("queue 0");
+        var clock = Stopwatch.StartNew();
+        var (status, exit) = Traffic.Http(Lab, f.T.Server, Client(v6), NfqueueFixture.RejectTcpPort, timeoutSeconds: 3);
+        clock.Stop();
+        var after = f.Daemon.FreshCounters("queue 0");
+        Assert.Equal("000", status);
+        Assert.Equal(7, exit);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
+        Assert.True(after["rejects_sent"] - before["rejects_sent"] >= 1);
+    }
+
+    [Fact]
+    public void SteadyState_VerdictsAllocateNothingOnTheReaderThread()
+    {
+        Traffic.Flood(Lab, f.T.Client, R.ServerV4, 300);
+        Traffic.Flood(Lab, f.T.Client, R.ServerV6, 300);
+        var before = f.Daemon.FreshCounters("queue 0");
+        Traffic.Flood(Lab, f.T.Client, R.ServerV4, 1000);
+        Traffic.Flood(Lab, f.T.Client, R.ServerV6, 1000);
+        var after = f.Daemon.FreshCounters("queue 0");
+        Assert.True(after["accepted"] - before["accepted"] >= 4000);
+        Assert.True(after["thread_alloc"] > 0, "the reader thread's allocations were never sampled");
+        Assert.Equal(before["thread_alloc"], after["thread_alloc"]);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Iperf3FromClient_TransfersThroughTheQueue(bool v6)
+    {
+        var before = f.Daemon.FreshCounters("queue 0");
+        double bps = Traffic.Iperf3(Lab, f.T.Client, f.T.Server, Server(v6), 5201 + (v6 ? 1 : 0));
+        var after = f.Daemon.FreshCounters("queue 0");
+        Assert.True(bps > 10e6, $"iperf3 through NFQUEUE: {bps / 1e6:F1} Mbit/s");
+        Assert.True(after["accepted"] - before["accepted"] > 1000, $"accepted {before["accepted"]} -> {after["accepted"]}");
+        Assert.True(after["batch_verdicts"] > before["batch_verdicts"]);
+    }
+}
+
+/// <summary>What traffic does when the daemon stops or dies (README: "NFQUEUE: when the daemon is not running").</summary>
+[Collection("DataPaths")]
+public sealed class NfqueueStopTests
+{
+    [Fact]
+    public void KilledDaemon_WithQueueBypass_LeavesTrafficUnfiltered()
+    {
+        using var t = R.Create();
+        using var daemon = DaemonProcess.Start(t.Lab, t.Router, NfqueueConfig.Create(t, queueBypass: true));
+        Assert.Equal(0, Traffic.Ping(t.Lab, t.Server, R.ClientV4, 2)); // filtered while running
+        daemon.Kill();
+        Assert.Contains("--queue-bypass", NfqueueConfig.NfqueueRules(t.Lab, t.Router)); // SIGKILL: no clean-up, rules stay
+        Assert.Equal(3, Traffic.Ping(t.Lab, t.Server, R.ClientV4));       // no listener + bypass: accepted unseen
+        Assert.Equal(3, Traffic.Ping(t.Lab, t.Client, R.ServerV4));
+    }
+
+    [Fact]
+    public void KilledDaemon_WithoutQueueBypass_BlackholesTraffic()
+    {
+        using var t = R.Create();
+        using var daemon = DaemonProcess.Start(t.Lab, t.Router, NfqueueConfig.Create(t, queueBypass: false));
+        Assert.Equal(3, Traffic.Ping(t.Lab, t.Client, R.ServerV4));
+        daemon.Kill();
+        Assert.Contains("--queue-num 0", NfqueueConfig.NfqueueRules(t.Lab, t.Router));
+        Assert.Equal(0, Traffic.Ping(t.Lab, t.Client, R.ServerV4)); // no listener, no bypass: every packet dropped
+    }
+
+    [Fact]
+    public void StoppedDaemon_RemovesExactlyItsRules()
+    {
+        using var t = R.Create();
+        // An administrator's own NFQUEUE rule for another queue must survive.
+        t.Lab.Run(t.Router, NetLab.Iptables, "-A", "FORWARD", "-p", "udp", "--dport", "9999", "-j", "NFQUEUE", "--queue-num", "7", "--queue-bypass").ThrowIfFailed();
+        using var daemon = DaemonProcess.Start(t.Lab, t.Router, NfqueueConfig.Create(t, queueBypass: false));
+        Assert.Contains("--queue-num 0", NfqueueConfig.NfqueueRules(t.Lab, t.Router));
+        var clock = Stopwatch.StartNew();
+        Assert.Equal(0, daemon.Stop());
+        clock.Stop();
+
+        string rules = NfqueueConfig.NfqueueRules(t.Lab, t.Router);
+        Assert.DoesNotContain("--queue-num 0", rules);
+        Assert.Contains("--queue-num 7", rules);
+        Assert.Equal(3, Traffic.Ping(t.Lab, t.Server, R.ClientV4)); // kernel forwarding again, unfiltered
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"stop took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public void SecondDaemon_OnABoundQueue_FailsWithAClearError()
+    {
+        using var t = R.Create();
+        using var daemon = DaemonProcess.Start(t.Lab, t.Router, NfqueueConfig.Create(t, queueBypass: true));
+        var config = NfqueueConfig.Create(t, queueBypass: true);
+        config["Firewall"]!["DataPath"]!["Nfqueue"]!["ManageKernelRules"] = false;
+        var (exit, output) = DaemonProcess.RunExpectingFailure(t.Lab, t.Router, config);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("NFQUEUE 0 is already bound by another process", output);
+        Assert.Equal(3, Traffic.Ping(t.Lab, t.Client, R.ServerV4)); // the first daemon is unaffected
+    }
+}

@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Firewall.Integration.Tests.Lab;
+using R = Firewall.Integration.Tests.Lab.RoutedTopology;
+
+namespace Firewall.Integration.Tests.DataPaths;
+
+/// <summary>
+/// Topology A of the data-path notes: client — router — server, the router policy-routes everything arriving from
+/// either host into the daemon's TUN (table 100), the daemon writes accepted packets back, the kernel forwards them.
+/// </summary>
+public sealed class TunFixture : IDisposable
+{
+    public const int HttpPort = 80;
+    public const int BannerPort = 22;
+    public const int RejectTcpPort = 2323;
+
+    public R T { get; }
+    public DaemonProcess Daemon { get; }
+    public string TunName { get; }
+
+    public TunFixture()
+    {
+        NetLab.RequireTools("curl", "socat", "ping", "tcpdump", "iperf3", "dotnet");
+        T = R.Create();
+        try
+        {
+            TunName = T.Lab.Prefix + "t";
+            Daemon = DaemonProcess.Start(T.Lab, T.Router, Config(T, TunName));
+            Traffic.StartServers(T.Lab, T.Server, HttpPort, BannerPort, "banner-server");
+            Traffic.StartServers(T.Lab, T.Client, HttpPort, BannerPort, "banner-client");
+        }
+        catch
+        {
+            T.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The seed policy written with addresses (a TUN hides the interfaces) plus tcp-reset REJECTs from the server side.</summary>
+    public static JsonObject Config(R t, string tun)
+    {
+        var rules = DaemonConfig.SeedRules(null, "198.18.1.0/24", "2001:db8:1::/64");
+        rules.Insert(3, DaemonConfig.Rule($"-s 198.18.2.0/24 -p tcp --dport {RejectTcpPort} -j REJECT --reject-with tcp-reset"));
+        rules.Insert(4, DaemonConfig.Rule($"-s 2001:db8:2::/64 -p tcp --dport {RejectTcpPort} -j REJECT --reject-with tcp-reset"));
+        return DaemonConfig.Create(new JsonObject
+        {
+            ["Mode"] = "Tun",
+            ["Tun"] = new JsonObject
+            {
+                ["Name"] = tun,
+                ["ManageRoutes"] = true,
+                ["RouteTable"] = 100,
+                ["FromInterfaces"] = new JsonArray(t.RouterClientLink, t.RouterServerLink),
+            },
+        }, "DROP", rules);
+    }
+
+    public void Dispose()
+    {
+        Daemon.Dispose();
+        T.Dispose();
+    }
+}
+
+[Collection("DataPaths")]
+public sealed class TunDataPathTests(TunFixture f) : IClassFixture<TunFixture>
+{
+    private NetLab Lab => f.T.Lab;
+    private static string Server(bool v6) => v6 ? R.ServerV6 : R.ServerV4;
+    private static string Client(bool v6) => v6 ? R.ClientV6 : R.ClientV4;
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ClientOpensHttp_GetsAnswer(bool v6)
+    {
+        Assert.Equal("200", Traffic.Http(Lab, f.T.Client, Server(v6), TunFixture.HttpPort).Status);
+        Assert.Equal("banner-server", Traffic.TcpBanner(Lab, f.T.Client, Server(v6), TunFixture.BannerPort));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ServerCannotConnectToClient(bool v6)
+    {
+        var (status, exit) = Traffic.Http(Lab, f.T.Server, Client(v6), TunFixture.HttpPort, timeoutSeconds: 2);
+        Assert.Equal("000", status);
+        Assert.Equal(28, exit);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void PingFromClient_IsAnswered(bool v6) => Assert.Equal(3, Traffic.Ping(Lab, f.T.Client, Server(v6)));
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void PingFromServer_IsDropped(bool v6) => Assert.Equal(0, Traffic.Ping(Lab, f.T.Server, Client(v6)));
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void InvalidFromClient_IsDropped_ValidSynPasses(bool v6)
+    {
+        using var capture = PacketCapture.Start(Lab, f.T.Server, f.T.ServerLink, "tcp portrange 40405-40406");
+        string ip = BridgeDataPathTests.Ip(v6, Client(v6), Server(v6));
+        Traffic.Scapy(Lab, f.T.Client,
+            $"send({ip}/TCP(sport=40405, dport=9, flags='SF'), count=3, inter=0.02)\n" +
+            $"send({ip}/TCP(sport=40406, dport=9, flags='S'))");
+        string[] seen = capture.Stop();
+        Assert.Single(seen);
+        Assert.Contains(".40406 >", seen[0]);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void RejectedTcp_IsAnsweredWithReset(bool v6)
+    {
+        var before = f.Daemon.FreshCounters(f.TunName);
+        var clock = Stopwatch.StartNew();
+        var (status, exit) = Traffic.Http(Lab, f.T.Server, Client(v6), TunFixture.RejectTcpPort, timeoutSeconds: 3);
+        clock.Stop();
+        var after = f.Daemon.FreshCounters(f.TunName);
+        Assert.Equal("000", status);
+        Assert.Equal(7, exit);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
+        Assert.True(after["rejects_sent"] - before["rejects_sent"] >= 1);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Iperf3FromClient_TransfersThroughTheTun(bool v6)
+    {
+        var before = f.Daemon.FreshCounters(f.TunName);
+        double bps = Traffic.Iperf3(Lab, f.T.Client, f.T.Server, Server(v6), 5201 + (v6 ? 1 : 0));
+        var after = f.Daemon.FreshCounters(f.TunName);
+        Assert.True(bps > 10e6, $"iperf3 through the TUN: {bps / 1e6:F1} Mbit/s");
+        Assert.True(after["accepted"] - before["accepted"] > 1000);
+        Assert.Equal(before["write_errors"], after["write_errors"]);
+    }
+}
+
+[Collection("DataPaths")]
+public sealed class TunStopTests
+{
+    [Fact]
+    public void StoppedDaemon_RemovesItsRoutingRules_AndTheTun()
+    {
+        using var t = R.Create();
+        string tun = t.Lab.Prefix + "t";
+        using var daemon = DaemonProcess.Start(t.Lab, t.Router, TunFixture.Config(t, tun));
+        Assert.Contains("lookup 100", t.Lab.Run(t.Router, "ip", "-4", "rule", "show").Stdout);
+        Assert.Contains($"default dev {tun}", t.Lab.Run(t.Router, "ip", "-6", "route", "show", "table", "100").Stdout);
+        Assert.Equal(0, daemon.Stop());
+        Assert.DoesNotContain("lookup 100", t.Lab.Run(t.Router, "ip", "-4", "rule", "show").Stdout);
+        Assert.DoesNotContain("lookup 100", t.Lab.Run(t.Router, "ip", "-6", "rule", "show").Stdout);
+        Assert.False(t.Lab.Run(t.Router, "ip", "link", "show", tun).Succeeded);
+        Assert.Equal(3, Traffic.Ping(t.Lab, t.Client, R.ServerV4)); // plain forwarding again
+    }
+}
