@@ -129,7 +129,7 @@ public static class Program
         builder.Services.AddSingleton<IDataPathFactory, MonitorDataPath.Factory>();
         builder.Services.AddSingleton<IDataPathFactory, TunDataPath.Factory>();
         builder.Services.AddSingleton(_ => SystemdNotifier.FromEnvironment());
-        builder.Services.AddSingleton<DataPathHealth>();
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<FirewallEngine>().Health);
         builder.Services.AddSingleton<DataPathLog>();
         builder.Services.AddSingleton<MetricsRegistry>();
         builder.Services.AddSingleton<DataPathService>();
