@@ -129,7 +129,7 @@ public sealed class ControlSocketTests : IDisposable
 public sealed class ControlSocketPermissionTests : IDisposable
 {
     private readonly DaemonSetup _s = new("perm");
-    private readonly string _group = "fwt" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)[^5..] + Random.Shared.Next(100, 999);
+    private readonly string _group = "fwt" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) + "x" + Random.Shared.Next(100, 999);
     private uint _gid;
 
     public ControlSocketPermissionTests()
