@@ -9,7 +9,8 @@ log() { printf '== %s\n' "$*" >&2; }
 # ---- system packages (only what is missing) ----
 PKGS=(libpcap0.8 libpcap0.8-dev tcpdump iptables conntrack iproute2 ethtool iputils-ping
       python3 python3-scapy socat iperf3 curl netcat-openbsd procps kmod
-      vsftpd lftp tftpd-hpa tftp-hpa)
+      vsftpd lftp tftpd-hpa tftp-hpa
+      systemd-container debootstrap util-linux passwd)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -32,7 +33,7 @@ fi
 
 passed=0; failed=0; skipped=0; rc=0
 results=$(mktemp -d)
-for proj in tests/Firewall.Core.Tests tests/Firewall.Integration.Tests; do
+for proj in tests/Firewall.Core.Tests tests/Firewall.Daemon.Tests tests/Firewall.Integration.Tests; do
   [ -d "$proj" ] || continue
   name=$(basename "$proj")
   log "test $proj"

@@ -34,10 +34,19 @@ public static class Program
         {
             host = Build(args);
             // Fail fast and clearly on bad configuration: options are validated and the rules compiled before anything opens.
-            host.Services.GetRequiredService<IOptions<ConntrackOptions>>();
+            // every section at once, so that all problems are reported together and the exit code is 2 for each
+            var problems = new List<string>();
+            Validate<ConntrackOptions>(host.Services, problems);
+            Validate<DataPathOptions>(host.Services, problems);
+            Validate<FirewallRulesOptions>(host.Services, problems);
+            Validate<ControlOptions>(host.Services, problems);
+            Validate<StateOptions>(host.Services, problems);
+            Validate<LoggingOptions>(host.Services, problems);
+            Validate<MetricsOptions>(host.Services, problems);
+            if (problems.Count > 0) throw new ConfigurationException(problems);
             _ = host.Services.GetRequiredService<FirewallEngine>();
         }
-        catch (Exception e) when (e is OptionsValidationException or ConfigurationException or InvalidDataException or FormatException or InvalidOperationException)
+        catch (Exception e) when (e is OptionsValidationException or ConfigurationException or InvalidDataException or FormatException or InvalidOperationException or IOException)
         {
             foreach (var line in ConfigurationException.Messages(e)) Console.Error.WriteLine($"firewall-daemon: configuration error: {line}");
             return 2;
@@ -58,6 +67,13 @@ public static class Program
         }
     }
 
+    private static void Validate<T>(IServiceProvider services, List<string> problems) where T : class
+    {
+        try { _ = services.GetRequiredService<IOptions<T>>().Value; }
+        catch (OptionsValidationException e) { problems.AddRange(e.Failures); }
+        catch (InvalidOperationException e) { problems.Add(e.InnerException is null ? e.Message : $"{e.Message} {e.InnerException.Message}"); }
+    }
+
     /// <summary>Configuration, in order: the shipped appsettings.json, /etc/firewall-daemon/appsettings.json (or --config),
     /// environment variables (Firewall__Conntrack__Max=…), the command line (--Firewall:Conntrack:Max=…).</summary>
     public static IHost Build(string[] args)
@@ -68,13 +84,13 @@ public static class Program
             ContentRootPath = AppContext.BaseDirectory,
             DisableDefaults = true,
         });
-        string etc = ConfigPathFromArgs(args) ?? EtcConfig;
+        string etc = Path.GetFullPath(ConfigPathFromArgs(args) ?? EtcConfig);
         builder.Configuration.Sources.Clear();
         builder.Configuration
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false)
             .AddJsonFile(etc, optional: ConfigPathFromArgs(args) is null, reloadOnChange: true)
             .AddEnvironmentVariables()
-            .AddCommandLine(args.Where(a => a != "--config" && !a.StartsWith("--config=", StringComparison.Ordinal)).Where((a, i) => !(i > 0 && args[i - 1] == "--config")).ToArray());
+            .AddCommandLine(WithoutConfigOption(args));
 
         Log.Logger = LoggingSetup.CreateLogger(builder.Configuration);
         builder.Logging.ClearProviders();
@@ -113,7 +129,7 @@ public static class Program
         builder.Services.AddSingleton<IDataPathFactory, MonitorDataPath.Factory>();
         builder.Services.AddSingleton<IDataPathFactory, TunDataPath.Factory>();
         builder.Services.AddSingleton(_ => SystemdNotifier.FromEnvironment());
-        builder.Services.AddSingleton<DataPathHealth>();
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<FirewallEngine>().Health);
         builder.Services.AddSingleton<DataPathLog>();
         builder.Services.AddSingleton<MetricsRegistry>();
         builder.Services.AddSingleton<DataPathService>();
@@ -137,6 +153,19 @@ public static class Program
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MetricsServer>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SystemdIntegration>());
         return builder.Build();
+    }
+
+    /// <summary>The command line without --config FILE / --config=FILE (the rest are configuration keys).</summary>
+    private static string[] WithoutConfigOption(string[] args)
+    {
+        var rest = new List<string>(args.Length);
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--config") { i++; continue; }
+            if (args[i].StartsWith("--config=", StringComparison.Ordinal)) continue;
+            rest.Add(args[i]);
+        }
+        return [.. rest];
     }
 
     private static string? ConfigPathFromArgs(string[] args)

@@ -52,12 +52,13 @@ public sealed partial class ControlServer : BackgroundService
             s.Bind(new UnixDomainSocketEndPoint(path));
             // nobody can connect before listen(): set the final owner and mode first
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
-            if (_gid is uint gid)
+            // created with our effective group; change it only when that is not the control group (needs CAP_CHOWN or membership)
+            if (_gid is uint gid && gid != UnixAccounts.EffectiveGroupId)
             {
                 try { UnixAccounts.SetOwner(path, null, gid); }
                 catch (Firewall.Native.NativeException e) { LogGroupNotSet(path, _options.Group, e.Message); }
             }
-            else LogGroupMissing(_options.Group);
+            else if (_gid is null) LogGroupMissing(_options.Group);
             s.Listen(32);
         }
         catch
@@ -92,6 +93,10 @@ public sealed partial class ControlServer : BackgroundService
         try
         {
             var peer = PeerCredentials.Of(client);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            timeout.CancelAfter(RequestTimeout);
+            // the request is read in any case, so that a refusal reaches the client instead of a reset connection
+            string? line = await ReadLineAsync(stream, timeout.Token).ConfigureAwait(false);
             if (!peer.IsAllowed(_gid))
             {
                 LogRefused(peer.Uid, peer.Pid);
@@ -99,9 +104,6 @@ public sealed partial class ControlServer : BackgroundService
                 await response.ExitAsync(13).ConfigureAwait(false);
                 return;
             }
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            timeout.CancelAfter(RequestTimeout);
-            string? line = await ReadLineAsync(stream, timeout.Token).ConfigureAwait(false);
             ControlRequest? request = null;
             try { if (line is not null) request = ControlProtocol.Deserialize(line); }
             catch (System.Text.Json.JsonException) { }
@@ -121,6 +123,16 @@ public sealed partial class ControlServer : BackgroundService
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
             // the client went away
+        }
+        catch (Exception e)
+        {
+            LogCommandFailed(e.GetType().Name, e.Message);
+            try
+            {
+                response.Err($"internal error: {e.Message}");
+                await response.ExitAsync(1).ConfigureAwait(false);
+            }
+            catch (Exception e2) when (e2 is IOException or SocketException or ObjectDisposedException) { }
         }
     }
 
@@ -193,6 +205,9 @@ public sealed partial class ControlServer : BackgroundService
 
     [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "ControlGroupNotSet {SocketPath} {Group}: {Problem}")]
     private partial void LogGroupNotSet(string socketPath, string group, string problem);
+
+    [LoggerMessage(EventId = 206, Level = LogLevel.Error, Message = "ControlCommandFailed {Exception}: {Problem}")]
+    private partial void LogCommandFailed(string exception, string problem);
 
     [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "ControlAcceptFailed {Problem}")]
     private partial void LogAcceptFailed(string problem);

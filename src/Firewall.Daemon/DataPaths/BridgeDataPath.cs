@@ -31,7 +31,7 @@ public sealed partial class BridgeDataPath : IDataPath
         _engine = engine;
         _options = options;
         _log = log;
-        _supervisor = new ReaderSupervisor(log, _stop);
+        _supervisor = new ReaderSupervisor(log, _stop, engine.Health, engine.Traffic);
     }
 
     public string Name => "bridge";
@@ -202,6 +202,7 @@ public sealed partial class BridgePortReader : PcapPortReader
             var meta = new PacketMeta(_ingress.Name, _egress.Name, p.IpVersion == 6);
             v = Worker.Process(ref p, FirewallEngine.MonotonicNs(), FilterHook.Forward, in meta, received: true, out PacketDecision d);
             reject = d.Reject;
+            Count(Worker, in d);
         }
 
         if (v == Verdict.Accept)

@@ -33,7 +33,7 @@ public sealed partial class MonitorDataPath : IDataPath
         _engine = engine;
         _options = options;
         _log = log;
-        _supervisor = new ReaderSupervisor(log, _stop);
+        _supervisor = new ReaderSupervisor(log, _stop, engine.Health, engine.Traffic);
     }
 
     public string Name => "monitor";
@@ -166,7 +166,8 @@ public sealed class MonitorReader : PcapPortReader
         }
         Packets++;
         var meta = new PacketMeta(_in, _out, p.IpVersion == 6);
-        Verdict v = Worker.Process(ref p, FirewallEngine.MonotonicNs(), _hook, in meta, _received, out _);
+        Verdict v = Worker.Process(ref p, FirewallEngine.MonotonicNs(), _hook, in meta, _received, out PacketDecision d);
+        Count(Worker, in d);
         if (v == Verdict.Accept) Accepted++;
         else if (v == Verdict.Reject) WouldReject++;
         else WouldDrop++;

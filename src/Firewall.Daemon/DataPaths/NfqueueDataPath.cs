@@ -36,7 +36,7 @@ public sealed partial class NfqueueDataPath : IDataPath
         _engine = engine;
         _options = options;
         _log = log;
-        _supervisor = new ReaderSupervisor(log, _stop);
+        _supervisor = new ReaderSupervisor(log, _stop, engine.Health, engine.Traffic);
     }
 
     public string Name => "nfqueue";
@@ -283,6 +283,7 @@ public sealed partial class NfqueueReader : PacketReader
         PacketParser.Parse(payload, LinkType.RawIp, out ParsedPacket p);
         var meta = new PacketMeta(_names.Get(packet.InInterfaceIndex), _names.Get(packet.OutInterfaceIndex), p.IpVersion == 6);
         Verdict v = _worker.Process(ref p, FirewallEngine.MonotonicNs(), hook, in meta, received, verify, out PacketDecision d);
+        Count(_worker, in d);
         if (v == Verdict.Accept)
         {
             Accepted++;

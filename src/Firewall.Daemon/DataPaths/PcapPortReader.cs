@@ -112,11 +112,18 @@ public abstract partial class PcapPortReader : PacketReader, IPcapFrameHandler
     /// <summary>Once a second on the reader thread (for rate-limited logs of what the hot path only counted).</summary>
     protected virtual void Housekeeping() { }
 
+    /// <summary>A reader waiting for its NIC is alive (not stuck): it keeps its heartbeat.</summary>
+    private bool Beat()
+    {
+        Heartbeat?.Beat();
+        return true;
+    }
+
     private bool WaitForInterface(StopEvent stop)
     {
         if (NetDevice.GetState(Interface) == LinkState.Running) return true;
         LogInterfaceWaiting(Name, Interface);
-        while (!NetDevice.WaitUntilRunning(Interface, TimeSpan.FromSeconds(1), stop))
+        while (!NetDevice.WaitUntilRunning(Interface, TimeSpan.FromSeconds(1), stop) && Beat())
             if (stop.IsSet) return false;
         return true;
     }

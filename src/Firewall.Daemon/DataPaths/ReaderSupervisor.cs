@@ -1,3 +1,6 @@
+using Firewall.Core.Pipeline;
+using Firewall.Daemon.Engine;
+using Firewall.Daemon.Health;
 using Firewall.Native;
 using Microsoft.Extensions.Logging;
 
@@ -24,8 +27,21 @@ public abstract class PacketReader
     /// <summary>Bytes allocated so far by the reader thread (refreshed on its idle/maintenance tick): flat in steady state.</summary>
     public long ThreadAllocatedBytes;
 
-    /// <summary>Called by the reader thread on its maintenance tick.</summary>
-    protected void SampleAllocations() => Volatile.Write(ref ThreadAllocatedBytes, GC.GetAllocatedBytesForCurrentThread());
+    /// <summary>Set by the supervisor: the reader's liveness mark for the systemd watchdog.</summary>
+    internal Heartbeat? Heartbeat;
+
+    /// <summary>Set by the supervisor: where decided packets are counted (metrics, status).</summary>
+    internal TrafficCounters? Traffic;
+
+    /// <summary>Called by the reader thread on its maintenance tick (busy or idle: it also shows the reader is alive).</summary>
+    protected void SampleAllocations()
+    {
+        Volatile.Write(ref ThreadAllocatedBytes, GC.GetAllocatedBytesForCurrentThread());
+        Heartbeat?.Beat();
+    }
+
+    /// <summary>Counts one decided packet (one array increment).</summary>
+    protected void Count(PipelineWorker worker, in PacketDecision d) => Traffic?.Record(worker.Conntrack.WorkerId, in d);
 }
 
 /// <summary>
@@ -42,10 +58,15 @@ public sealed partial class ReaderSupervisor
     private readonly StopEvent _stop;
     private readonly List<Thread> _threads = [];
 
-    public ReaderSupervisor(ILogger log, StopEvent stop)
+    private readonly DataPathHealth? _health;
+    private readonly TrafficCounters? _traffic;
+
+    public ReaderSupervisor(ILogger log, StopEvent stop, DataPathHealth? health = null, TrafficCounters? traffic = null)
     {
         _log = log;
         _stop = stop;
+        _health = health;
+        _traffic = traffic;
     }
 
     /// <summary>Starts one thread per reader; the task completes when all of them have ended (after stop).</summary>
@@ -76,9 +97,13 @@ public sealed partial class ReaderSupervisor
 
     private void Supervise(PacketReader reader)
     {
+        using var heartbeat = _health?.Register(reader.Name);
+        reader.Heartbeat = heartbeat;
+        reader.Traffic = _traffic;
         TimeSpan backoff = InitialBackoff;
         while (!_stop.IsSet)
         {
+            heartbeat?.Beat(); // a reader being restarted is not stuck
             long started = Environment.TickCount64;
             try
             {

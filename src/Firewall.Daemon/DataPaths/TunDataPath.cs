@@ -37,7 +37,7 @@ public sealed partial class TunDataPath : IDataPath
         _engine = engine;
         _options = options;
         _log = log;
-        _supervisor = new ReaderSupervisor(log, _stop);
+        _supervisor = new ReaderSupervisor(log, _stop, engine.Health, engine.Traffic);
     }
 
     public string Name => "tun";
@@ -189,6 +189,7 @@ public sealed class TunReader : PacketReader
         PacketParser.Parse(packet, LinkType.RawIp, out ParsedPacket p);
         var meta = new PacketMeta(null, null, p.IpVersion == 6);
         Verdict v = _worker.Process(ref p, FirewallEngine.MonotonicNs(), FilterHook.Forward, in meta, received: true, out PacketDecision d);
+        Count(_worker, in d);
         if (v == Verdict.Accept)
         {
             Accepted++;

@@ -26,6 +26,9 @@ public sealed class FirewallEngine
         Traffic = new TrafficCounters();
     }
 
+    /// <summary>Liveness of the packet readers (the systemd watchdog follows it).</summary>
+    public Health.DataPathHealth Health { get; } = new();
+
     public ConntrackTable Table { get; }
     public RuleSetHolder Rules { get; }
     public RuleLogRing LogRing { get; }

@@ -31,7 +31,7 @@ public sealed partial class ConfigReloader : IDisposable
     private readonly string _dataPathFingerprint;
     private string _appliedFingerprint;
     private Timer? _debounce;
-    private bool _selfReload;
+    private volatile bool _selfReload;
     private ReloadResult? _last;
 
     public ConfigReloader(IConfiguration config, FirewallEngine engine, ILogger<ConfigReloader> log)
@@ -44,9 +44,9 @@ public sealed partial class ConfigReloader : IDisposable
         // the /etc file is watched (reloadOnChange): a change reloads after the writes settle
         _watch = ChangeToken.OnChange(config.GetReloadToken, () =>
         {
+            if (_selfReload) return; // our own re-read (signal, control) is being applied right now
             lock (_gate)
             {
-                if (_selfReload) return; // our own re-read (signal, control) is being applied right now
                 _debounce?.Dispose();
                 _debounce = new Timer(_ => Reload("file", rereadFiles: false), null, TimeSpan.FromMilliseconds(500), Timeout.InfiniteTimeSpan);
             }
@@ -72,6 +72,9 @@ public sealed partial class ConfigReloader : IDisposable
                 {
                     _selfReload = true;
                     try { root.Reload(); }
+                    // options monitors re-validate on the change notification and throw for a bad file: the new
+                    // values are loaded by then, and Apply below validates them and reports every problem by key
+                    catch (Exception e) when (e is AggregateException or Microsoft.Extensions.Options.OptionsValidationException) { }
                     finally { _selfReload = false; }
                 }
                 string fp = Fingerprint("Firewall:Conntrack", "Firewall:Rules");
