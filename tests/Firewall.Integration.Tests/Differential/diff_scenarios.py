@@ -1107,31 +1107,28 @@ class Sctp:
         self.client = client  # another client source address (a second path)
         self.ctsn, self.stsn = 1000, 9000
 
-    def c(self, *chunks, tag=None, chksum=None):
-        hdr = SCTP(sport=self.sport, dport=self.dport, tag=self.stag if tag is None else tag)
+    def _send(self, from_client, chunks, tag, chksum):
+        sport, dport = (self.sport, self.dport) if from_client else (self.dport, self.sport)
+        pkt = SCTP(sport=sport, dport=dport, tag=tag)
         if chksum is not None:
-            hdr.chksum = chksum
-        pkt = hdr
+            pkt.chksum = chksum
         for ch in chunks:
             pkt = pkt / (Raw(ch) if isinstance(ch, bytes) else ch)
         if self.client is None:
-            self.lab.c(pkt, v6=self.v6)
-        else:
-            ip = IPv6(src=self.client, dst=self.lab.S6, hlim=SILENT_TTL) if self.v6 else IP(src=self.client, dst=self.lab.S4, ttl=SILENT_TTL)
-            self.lab.from_client(ip / pkt)
+            (self.lab.c if from_client else self.lab.s)(pkt, v6=self.v6)
+            return
+        server = self.lab.S6 if self.v6 else self.lab.S4
+        src, dst = (self.client, server) if from_client else (server, self.client)
+        ip = IPv6(src=src, dst=dst, hlim=SILENT_TTL) if self.v6 else IP(src=src, dst=dst, ttl=SILENT_TTL)
+        (self.lab.from_client if from_client else self.lab.from_server)(ip / pkt)
+
+    def c(self, *chunks, tag=None, chksum=None):
+        """Client to server; the tag defaults to the server's (stag)."""
+        self._send(True, chunks, self.stag if tag is None else tag, chksum)
 
     def s(self, *chunks, tag=None, chksum=None):
-        hdr = SCTP(sport=self.dport, dport=self.sport, tag=self.ctag if tag is None else tag)
-        if chksum is not None:
-            hdr.chksum = chksum
-        pkt = hdr
-        for ch in chunks:
-            pkt = pkt / (Raw(ch) if isinstance(ch, bytes) else ch)
-        if self.client is None:
-            self.lab.s(pkt, v6=self.v6)
-        else:
-            ip = IPv6(src=self.lab.S6, dst=self.client, hlim=SILENT_TTL) if self.v6 else IP(src=self.lab.S4, dst=self.client, ttl=SILENT_TTL)
-            self.lab.from_server(ip / pkt)
+        """Server to client; the tag defaults to the client's (ctag)."""
+        self._send(False, chunks, self.ctag if tag is None else tag, chksum)
 
     # chunks
     def init_chunk(self, tag):
