@@ -26,6 +26,10 @@ public sealed class DiffLab : IDisposable
     /// <summary>diff_scenarios.py sends "silent" packets with TTL 100; after the router's hop they carry 99.</summary>
     public const int SilentTtlAtEndpoint = 99;
     public static readonly string[] States = ["INVALID", "NEW", "ESTABLISHED", "RELATED", "UNTRACKED"];
+    /// <summary>Client-link addresses no namespace owns: crafted packets use them as further client sources (e.g. GRE,
+    /// whose tuple has no ports); the router has permanent neighbour entries for them so it never resolves them.</summary>
+    public const string ClientV4Spare = "198.18.1.4";
+    public const string ClientV6Spare = "2001:db8:1::4";
 
     private static readonly TimeSpan CraftedTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(15);
@@ -80,6 +84,8 @@ public sealed class DiffLab : IDisposable
             ["routerServerMac"] = RoutedTopology.RouterServerMac,
             ["clientV4"] = RoutedTopology.ClientV4,
             ["clientV4Alt"] = RoutedTopology.ClientV4Alt,
+            ["clientV4Spare"] = ClientV4Spare,
+            ["clientV6Spare"] = ClientV6Spare,
             ["serverV4"] = RoutedTopology.ServerV4,
             ["clientV6"] = RoutedTopology.ClientV6,
             ["serverV6"] = RoutedTopology.ServerV6,
@@ -105,6 +111,8 @@ public sealed class DiffLab : IDisposable
                 Lab.Run(ns, tool, ["-t", "raw", "-A", "PREROUTING", .. match, "-j", "DROP"]).ThrowIfFailed();
             }
         }
+        foreach (var spare in new[] { ClientV4Spare, ClientV6Spare })
+            Lab.AddNeighbor(r, Topology.RouterClientLink, spare, RoutedTopology.ClientMac);
         foreach (var ns in new[] { Topology.Client, Topology.Server })
         {
             // several scenarios provoke ICMP errors in a row: no rate limiting

@@ -32,7 +32,8 @@ from scapy.layers.l2 import Ether, GRE, GRE_PPTP
 from scapy.layers.sctp import (SCTP, SCTPChunkInit, SCTPChunkInitAck, SCTPChunkParamStateCookie,
                                SCTPChunkCookieEcho, SCTPChunkCookieAck, SCTPChunkData, SCTPChunkSACK,
                                SCTPChunkShutdown, SCTPChunkShutdownAck, SCTPChunkShutdownComplete,
-                               SCTPChunkHeartbeatReq)
+                               SCTPChunkHeartbeatReq, SCTPChunkHeartbeatAck, SCTPChunkAbort, SCTPChunkError,
+                               SCTPChunkParamHeartbeatInfo)
 from scapy.packet import Raw
 
 CLONE_NEWNET = 0x40000000
@@ -64,6 +65,8 @@ class Lab:
         self.C4, self.C4B, self.S4 = cfg["clientV4"], cfg["clientV4Alt"], cfg["serverV4"]
         self.C6, self.S6 = cfg["clientV6"], cfg["serverV6"]
         self.R4C, self.R6C = cfg["routerClientV4"], cfg["routerClientV6"]
+        # addresses on the client link that no namespace owns (the router has permanent neighbour entries for them)
+        self.C4X, self.C6X = cfg["clientV4Spare"], cfg["clientV6Spare"]
         self._c = open_l2(cfg["clientNs"], cfg["clientLink"])
         self._s = open_l2(cfg["serverNs"], cfg["serverLink"])
         self._c_eth = Ether(src=cfg["clientMac"], dst=cfg["routerClientMac"])
@@ -1082,6 +1085,602 @@ def sctp_association(lab):
     lab.s(SCTP(sport=dp, dport=sp, tag=ctag) / SCTPChunkShutdownAck())
     lab.c(SCTP(sport=sp, dport=dp, tag=stag) / SCTPChunkShutdownComplete())
     lab.c(SCTP(sport=41132, dport=dp, tag=stag) / SCTPChunkData(tsn=1, data=b"no init"))
+
+
+# ================================================================ SCTP and GRE (issue 7), kernel default timeouts
+# Chunk-level notes: "T" is the chunk flag bit 0 (ABORT / SHUTDOWN COMPLETE: the sender reflects the peer's tag).
+
+def sctp_raw_chunk(ctype, flags=0, body=b"", length=None):
+    """A raw SCTP chunk: type, flags, length (default: header + body, unpadded), body padded to 4 bytes."""
+    if length is None:
+        length = 4 + len(body)
+    pad = (-len(body)) % 4
+    return struct.pack("!BBH", ctype, flags, length) + body + b"\0" * pad
+
+
+class Sctp:
+    """One crafted SCTP association client:sport <-> server:dport. ctag is the client's initiate tag (the server's
+    packets carry it), stag the server's (the client's packets carry it)."""
+
+    def __init__(self, lab, sport, dport, ctag, stag, v6=False, client=None):
+        self.lab, self.sport, self.dport, self.ctag, self.stag, self.v6 = lab, sport, dport, ctag, stag, v6
+        self.client = client  # another client source address (a second path)
+        self.ctsn, self.stsn = 1000, 9000
+
+    def _send(self, from_client, chunks, tag, chksum):
+        sport, dport = (self.sport, self.dport) if from_client else (self.dport, self.sport)
+        pkt = SCTP(sport=sport, dport=dport, tag=tag)
+        if chksum is not None:
+            pkt.chksum = chksum
+        for ch in chunks:
+            pkt = pkt / (Raw(ch) if isinstance(ch, bytes) else ch)
+        if self.client is None:
+            (self.lab.c if from_client else self.lab.s)(pkt, v6=self.v6)
+            return
+        server = self.lab.S6 if self.v6 else self.lab.S4
+        src, dst = (self.client, server) if from_client else (server, self.client)
+        ip = IPv6(src=src, dst=dst, hlim=SILENT_TTL) if self.v6 else IP(src=src, dst=dst, ttl=SILENT_TTL)
+        (self.lab.from_client if from_client else self.lab.from_server)(ip / pkt)
+
+    def c(self, *chunks, tag=None, chksum=None):
+        """Client to server; the tag defaults to the server's (stag)."""
+        self._send(True, chunks, self.stag if tag is None else tag, chksum)
+
+    def s(self, *chunks, tag=None, chksum=None):
+        """Server to client; the tag defaults to the client's (ctag)."""
+        self._send(False, chunks, self.ctag if tag is None else tag, chksum)
+
+    # chunks
+    def init_chunk(self, tag):
+        return SCTPChunkInit(init_tag=tag, a_rwnd=65535, n_out_streams=2, n_in_streams=2, init_tsn=1000)
+
+    def init_ack_chunk(self, tag):
+        return SCTPChunkInitAck(init_tag=tag, a_rwnd=65535, n_out_streams=2, n_in_streams=2, init_tsn=9000,
+                                params=[SCTPChunkParamStateCookie(cookie=b"K" * 20)])
+
+    def data_c(self, payload=b"client data", tsn=None):
+        if tsn is None:
+            tsn, self.ctsn = self.ctsn, self.ctsn + 1
+        return SCTPChunkData(tsn=tsn, stream_id=0, stream_seq=0, proto_id=0, data=payload)
+
+    def data_s(self, payload=b"server data", tsn=None):
+        if tsn is None:
+            tsn, self.stsn = self.stsn, self.stsn + 1
+        return SCTPChunkData(tsn=tsn, stream_id=0, stream_seq=0, proto_id=0, data=payload)
+
+    @staticmethod
+    def heartbeat():
+        return SCTPChunkHeartbeatReq(params=[SCTPChunkParamHeartbeatInfo(data=b"hbinfo00")])
+
+    @staticmethod
+    def heartbeat_ack():
+        return SCTPChunkHeartbeatAck(params=[SCTPChunkParamHeartbeatInfo(data=b"hbinfo00")])
+
+    # steps
+    def init(self):
+        self.c(self.init_chunk(self.ctag), tag=0)
+
+    def init_ack(self):
+        self.s(self.init_ack_chunk(self.stag))
+
+    def cookie_echo(self):
+        self.c(SCTPChunkCookieEcho(cookie=b"K" * 20))
+
+    def cookie_ack(self):
+        self.s(SCTPChunkCookieAck())
+
+    def setup(self):
+        self.init()
+        self.init_ack()
+        self.cookie_echo()
+        self.cookie_ack()
+
+    def exchange(self):
+        self.c(self.data_c())
+        self.s(SCTPChunkSACK(cumul_tsn_ack=self.ctsn - 1, a_rwnd=65535))
+
+    def shutdown_client_first(self):
+        self.c(SCTPChunkShutdown(cumul_tsn_ack=self.stsn - 1))
+        self.s(SCTPChunkShutdownAck())
+        self.c(SCTPChunkShutdownComplete())
+
+
+@scenario
+def sctp_full_association(lab):
+    """Packet by packet: INIT, INIT retransmitted, INIT-ACK (and again), COOKIE-ECHO (and again), COOKIE-ACK (and
+    again), DATA both ways, SACK, bundles, HEARTBEAT, SHUTDOWN (and again), SHUTDOWN-ACK (and again),
+    SHUTDOWN-COMPLETE, DATA after close both ways, a restart on the closed entry; an IPv6 association closed by the server."""
+    a = Sctp(lab, 41161, 5461, 0x0A0A0A0A, 0x0B0B0B0B)
+    a.init()                                                          # NEW, CLOSED
+    a.init()                                                          # retransmitted INIT: CLOSED, timer untouched
+    a.init_ack()                                                      # COOKIE_WAIT
+    a.init_ack()
+    a.init()                                                          # INIT again after the INIT-ACK (lost)
+    a.cookie_echo()                                                   # COOKIE_ECHOED
+    a.cookie_echo()
+    a.cookie_ack()                                                    # ESTABLISHED, ASSURED
+    a.cookie_ack()
+    a.c(a.data_c(b"first"))
+    a.s(SCTPChunkSACK(cumul_tsn_ack=1000, a_rwnd=65535))
+    a.s(a.data_s(b"answer"))
+    a.c(SCTPChunkSACK(cumul_tsn_ack=9000, a_rwnd=65535), a.data_c(b"bundled"))   # SACK + DATA
+    a.c(a.data_c(b"bundled", tsn=1001))                               # retransmitted DATA
+    a.c(a.data_c(b"two"), a.data_c(b"three"))                         # two DATA chunks
+    a.c(a.heartbeat())
+    a.s(a.heartbeat_ack())
+    a.s(a.heartbeat())
+    a.c(a.heartbeat_ack())
+    a.c(SCTPChunkShutdown(cumul_tsn_ack=9000))                        # SHUTDOWN_SENT
+    a.c(SCTPChunkShutdown(cumul_tsn_ack=9000))
+    a.s(a.data_s(b"pending"))                                         # the peer may still send
+    a.c(SCTPChunkSACK(cumul_tsn_ack=9001, a_rwnd=65535), SCTPChunkShutdown(cumul_tsn_ack=9001))
+    a.s(SCTPChunkShutdownAck())                                       # SHUTDOWN_ACK_SENT
+    a.s(SCTPChunkShutdownAck())
+    a.c(SCTPChunkShutdownComplete())                                  # CLOSED
+    a.c(a.data_c(b"after close"))                                     # entry still there (CLOSED, 10 s)
+    a.s(a.data_s(b"after close"))
+    a.c(SCTPChunkShutdownComplete())
+    # restart on the closed entry: new tags
+    a.ctag, a.stag = 0x0C0C0C0C, 0x0D0D0D0D
+    a.init()
+    a.init_ack()
+    a.cookie_echo()
+    a.cookie_ack()
+    a.exchange()
+    # IPv6, server closes first
+    b = Sctp(lab, 41162, 5462, 0x16161616, 0x26262626, v6=True)
+    b.setup()
+    b.exchange()
+    b.s(b.data_s())
+    b.s(SCTPChunkShutdown(cumul_tsn_ack=1000))                        # SHUTDOWN_RECD
+    b.s(SCTPChunkShutdown(cumul_tsn_ack=1000))
+    b.c(SCTPChunkShutdownAck())                                       # SHUTDOWN_ACK_SENT
+    b.c(SCTPChunkShutdownAck())
+    b.s(SCTPChunkShutdownComplete())                                  # CLOSED
+    b.c(b.data_c(b"after close"))
+    b.s(SCTPChunkShutdownComplete())
+
+
+@scenario
+def sctp_retransmissions(lab):
+    """Retransmissions at each stage: INIT-ACK with a new tag (the next COOKIE-ECHO must carry it), COOKIE-ECHO
+    after the COOKIE-ACK, SHUTDOWN-ACK after SHUTDOWN-COMPLETE, SHUTDOWN repeated in SHUTDOWN_ACK_SENT, INIT-ACK
+    with another tag in ESTABLISHED, INIT (same tag) in ESTABLISHED; DATA after each."""
+    a = Sctp(lab, 41171, 5471, 0x31313131, 0x41414141)
+    a.init()
+    a.init_ack()
+    a.stag = 0x42424242
+    a.init_ack()                                                      # the server restarted: new tag replaces the old
+    a.c(SCTPChunkCookieEcho(cookie=b"K" * 20), tag=0x41414141)        # old tag: INVALID
+    a.cookie_echo()                                                   # new tag
+    a.cookie_ack()
+    a.cookie_echo()                                                   # COOKIE-ECHO again after the COOKIE-ACK
+    a.cookie_ack()
+    a.exchange()
+    a.init()                                                          # INIT with the same tag in ESTABLISHED
+    a.s(a.init_ack_chunk(0x43434343))                                 # INIT-ACK with another tag
+    a.s(a.init_ack_chunk(0x42424242))
+    a.exchange()
+    a.c(SCTPChunkShutdown(cumul_tsn_ack=9000))
+    a.s(SCTPChunkShutdownAck())
+    a.c(SCTPChunkShutdown(cumul_tsn_ack=9000))                        # SHUTDOWN repeated in SHUTDOWN_ACK_SENT
+    a.s(SCTPChunkShutdownAck())
+    a.c(SCTPChunkShutdownComplete())
+    a.s(SCTPChunkShutdownAck())                                       # SHUTDOWN-ACK after SHUTDOWN-COMPLETE
+    a.c(SCTPChunkShutdownComplete())
+    # COOKIE-ECHO retransmitted before the COOKIE-ACK, INIT retransmitted in COOKIE_ECHOED
+    b = Sctp(lab, 41172, 5472, 0x51515151, 0x61616161)
+    b.init()
+    b.init_ack()
+    b.cookie_echo()
+    b.init()                                                          # INIT in COOKIE_ECHOED
+    b.cookie_echo()
+    b.s(b.init_ack_chunk(0x61616161))                                 # INIT-ACK in COOKIE_ECHOED
+    b.cookie_ack()
+    b.exchange()
+    # SHUTDOWN crossing: both sides send SHUTDOWN
+    b.c(SCTPChunkShutdown(cumul_tsn_ack=9000))
+    b.s(SCTPChunkShutdown(cumul_tsn_ack=1000))
+    b.s(SCTPChunkShutdownAck())
+    b.c(SCTPChunkShutdownAck())
+    b.c(SCTPChunkShutdownComplete())
+    b.s(SCTPChunkShutdownComplete())
+
+
+@scenario
+def sctp_bad_vtag_crc(lab):
+    """Established association: wrong verification tags on DATA, SACK, SHUTDOWN, COOKIE-ECHO, HEARTBEAT-ACK, ABORT,
+    INIT with a tag, SHUTDOWN-ACK with any tag; SHUTDOWN + ABORT with a wrong tag; bad CRC32c (v4 and v6, with and
+    without an entry, CRC 0)."""
+    a = Sctp(lab, 41181, 5481, 0x71717171, 0x81818181)
+    a.setup()
+    a.exchange()
+    a.c(a.data_c(), tag=0xDEADBEEF)                                   # wrong tag: INVALID
+    a.c(a.data_c(), tag=0)
+    a.c(a.data_c(), tag=a.ctag)                                       # the peer's tag
+    a.s(a.data_s(), tag=a.stag)
+    a.s(SCTPChunkSACK(cumul_tsn_ack=1000, a_rwnd=65535), tag=0x12345678)
+    a.c(SCTPChunkShutdown(cumul_tsn_ack=9000), tag=0x12345678)
+    a.c(SCTPChunkCookieEcho(cookie=b"K" * 20), tag=0x12345678)
+    a.s(a.heartbeat_ack(), tag=0x12345678)                            # no failed HEARTBEAT before: INVALID
+    a.c(SCTPChunkAbort(), tag=0x12345678)
+    a.c(a.init_chunk(a.ctag), tag=a.stag)                             # INIT must carry tag 0
+    a.c(SCTPChunkError(), tag=0x12345678)
+    a.exchange()                                                      # still ESTABLISHED
+    a.s(SCTPChunkShutdownAck(), tag=0x12345678)                       # SHUTDOWN-ACK: no tag rule at all
+    a.exchange()
+    a.c(a.data_c(), chksum=0x12345678)                                # bad CRC
+    a.c(a.data_c(), chksum=0)
+    a.s(a.data_s(), chksum=0xFFFFFFFF)
+    a.exchange()
+    a.c(SCTPChunkShutdown(cumul_tsn_ack=9000), SCTPChunkAbort(), tag=0x12345678)   # SHUTDOWN kept, ABORT refused
+    a.s(SCTPChunkShutdownAck())
+    a.c(SCTPChunkShutdownComplete())
+    # bad CRC without an entry, IPv6
+    b = Sctp(lab, 41182, 5482, 0x91919191, 0xA1A1A1A1, v6=True)
+    b.c(b.init_chunk(b.ctag), tag=0, chksum=0x0BADC0DE)               # INVALID, no entry
+    b.s(b.init_ack_chunk(b.stag))                                     # no entry: INIT-ACK with a tag is INVALID
+    b.setup()
+    b.c(b.data_c(), chksum=0x0BADC0DE)
+    b.c(b.data_c(), tag=0x0BADC0DE)
+    b.exchange()
+
+
+@scenario
+def sctp_invalid_chunks(lab):
+    """Chunk combinations the kernel rejects: INIT / INIT-ACK / SHUTDOWN-COMPLETE bundled, COOKIE-ECHO / COOKIE-ACK
+    not first, zero-length chunks, no chunk at all, a header shorter than 12 bytes, a truncated INIT; trailing bytes."""
+    a = Sctp(lab, 41191, 5491, 0x13131313, 0x14141414)
+    a.c(a.init_chunk(a.ctag), a.data_c(), tag=0)                      # INIT + DATA: INVALID, no entry
+    a.c(a.data_c(), a.init_chunk(a.ctag), tag=0)                      # DATA + INIT
+    a.c(sctp_raw_chunk(1, body=struct.pack("!IIHHI", a.ctag, 65535, 1, 1, 1)[:8]), tag=0)   # INIT cut after 8 bytes
+    a.c(tag=0)                                                        # common header only: no chunk
+    a.c(sctp_raw_chunk(0, length=0), tag=0)                           # zero-length chunk
+    a.init()
+    a.s(a.init_ack_chunk(a.stag), a.data_s())                         # INIT-ACK + DATA: INVALID
+    a.init_ack()
+    a.c(a.data_c(), SCTPChunkCookieEcho(cookie=b"K" * 20))            # COOKIE-ECHO not first
+    a.cookie_echo()
+    a.s(a.data_s(), SCTPChunkCookieAck())                             # COOKIE-ACK not first
+    a.s(SCTPChunkCookieAck(), a.data_s())                             # COOKIE-ACK first, then DATA: fine
+    a.exchange()
+    a.c(a.data_c(), sctp_raw_chunk(0, length=0))                      # zero-length chunk after a DATA
+    a.c(sctp_raw_chunk(0x3F, length=0))                               # zero-length unknown chunk
+    a.c(a.data_c(), b"\x00\x00")                                      # 2 trailing bytes: ignored
+    a.c(sctp_raw_chunk(0x3F, body=b"unknown"))                        # unknown chunk type: no row, state kept
+    a.c(sctp_raw_chunk(0xC0, body=b"\0\0\0\0"))                       # FORWARD-TSN
+    a.c(a.data_c(), SCTPChunkShutdownComplete())                      # SHUTDOWN-COMPLETE bundled
+    a.c(SCTPChunkShutdown(cumul_tsn_ack=9000))
+    a.s(SCTPChunkShutdownAck())
+    a.c(SCTPChunkShutdownComplete(), a.data_c())                      # SHUTDOWN-COMPLETE not alone
+    a.c(SCTPChunkShutdownComplete())
+    # header shorter than 12 bytes, v4 and v6
+    lab.c(Raw(struct.pack("!HHI", 41192, 5492, 0)), proto=132)
+    lab.c(Raw(struct.pack("!HH", 41192, 5492)), v6=True, nh=132)
+
+
+@scenario
+def sctp_no_entry(lab):
+    """Packets that find no entry: DATA, SACK, ABORT (T or not), COOKIE-ACK, SHUTDOWN-COMPLETE, unknown chunks are
+    INVALID; HEARTBEAT, HEARTBEAT-ACK, SHUTDOWN-ACK, SHUTDOWN / ERROR / COOKIE-ECHO / INIT-ACK with tag 0 create
+    one; the same with a tag, INIT with a tag are INVALID; what follows on the entries created (v4 and v6)."""
+    port = [41200]
+
+    def fresh(v6=False):
+        port[0] += 1
+        return Sctp(lab, port[0], 5500, 0x1F1F1F1F, 0x2F2F2F2F, v6=v6)
+
+    for v6 in (False, True):
+        fresh(v6).c(SCTPChunkData(tsn=1, data=b"no entry"))
+        fresh(v6).c(SCTPChunkSACK(cumul_tsn_ack=1, a_rwnd=1))
+        fresh(v6).c(SCTPChunkAbort())
+        fresh(v6).c(SCTPChunkAbort(TCB=1))
+        fresh(v6).c(SCTPChunkAbort(), tag=0)
+        fresh(v6).c(SCTPChunkCookieAck())
+        fresh(v6).c(SCTPChunkShutdownComplete())
+        fresh(v6).c(SCTPChunkShutdownComplete(TCB=1), tag=0)
+        fresh(v6).c(sctp_raw_chunk(0x3F, body=b"odd!"), tag=0)
+        fresh(v6).c(fresh(v6).init_chunk(5), tag=7)                   # INIT with a tag
+        fresh(v6).c(SCTPChunkCookieEcho(cookie=b"K" * 20))            # COOKIE-ECHO with a tag
+        fresh(v6).c(SCTPChunkShutdown(cumul_tsn_ack=1))               # SHUTDOWN with a tag
+        fresh(v6).c(SCTPChunkError())                                 # ERROR with a tag
+        fresh(v6).c(fresh(v6).init_ack_chunk(0x2F2F2F2F))             # INIT-ACK with a tag
+        # entries created without an INIT, and the answers
+        hb = fresh(v6)
+        hb.c(hb.heartbeat())                                          # HEARTBEAT_SENT
+        hb.c(hb.heartbeat())
+        hb.s(hb.heartbeat_ack())                                      # ESTABLISHED
+        hb.c(hb.data_c())
+        hb.s(hb.data_s())
+        hba = fresh(v6)
+        hba.c(hba.heartbeat_ack())                                    # HEARTBEAT-ACK with a tag: CLOSED
+        hba.s(hba.heartbeat())
+        hba.c(hba.data_c())
+        hbt = fresh(v6)
+        hbt.c(hbt.heartbeat_ack())                                    # which tag does the reply direction get?
+        hbt.s(hbt.data_s(), tag=0x2F2F2F2F)                           # the packet's tag
+        hbt.s(hbt.data_s(), tag=0)                                    # none
+        hbt.s(hbt.data_s())
+        sat = fresh(v6)
+        sat.c(SCTPChunkShutdownAck())                                 # SHUTDOWN-ACK: the reply direction gets its tag
+        sat.s(sat.data_s(), tag=0x2F2F2F2F)
+        sat.s(sat.data_s(), tag=0)
+        sa = fresh(v6)
+        sa.c(SCTPChunkShutdownAck())                                  # SHUTDOWN_ACK_SENT (any tag)
+        sa.s(SCTPChunkShutdownComplete())                             # answers with the same tag (T bit clear)
+        sa.c(sa.data_c())
+        sd = fresh(v6)
+        sd.c(SCTPChunkShutdown(cumul_tsn_ack=1), tag=0)               # tag 0: CLOSED
+        sd.s(SCTPChunkAbort(), tag=0)
+        er = fresh(v6)
+        er.c(SCTPChunkError(), tag=0)
+        er.s(SCTPChunkError(), tag=0)
+        ce = fresh(v6)
+        ce.c(SCTPChunkCookieEcho(cookie=b"K" * 20), tag=0)
+        ce.s(SCTPChunkCookieAck(), tag=0)
+        ia = fresh(v6)
+        ia.c(ia.init_ack_chunk(0x2F2F2F2F), tag=0)                    # INIT-ACK with tag 0 creates an entry
+        ia.s(SCTPChunkCookieEcho(cookie=b"K" * 20), tag=0x2F2F2F2F)
+        ia.c(SCTPChunkCookieAck(), tag=0)
+
+
+@scenario
+def sctp_abort_t_flag(lab):
+    """ABORT and SHUTDOWN-COMPLETE with and without the T flag: own tag without T, the peer's tag with T; the
+    other combinations are INVALID; ABORT answering an INIT; DATA after the ABORT."""
+    def assoc(sport):
+        a = Sctp(lab, sport, 5511, 0x33330000 + sport, 0x44440000 + sport)
+        a.setup()
+        a.exchange()
+        return a
+
+    a = assoc(41211)
+    a.c(SCTPChunkAbort(TCB=1))                                        # T with the own tag: INVALID
+    a.c(SCTPChunkAbort(), tag=a.ctag)                                 # no T with the peer's tag: INVALID
+    a.c(SCTPChunkAbort())                                             # own tag, no T: CLOSED
+    a.c(a.data_c())
+    a.s(a.data_s())
+    b = assoc(41212)
+    b.c(SCTPChunkAbort(TCB=1), tag=b.ctag)                            # T with the peer's tag: CLOSED
+    b.s(b.data_s())
+    c = assoc(41213)
+    c.s(SCTPChunkAbort(TCB=1))                                        # server: T with its own tag: INVALID
+    c.s(SCTPChunkAbort(TCB=1), tag=c.stag)                            # server: T with the peer's tag: CLOSED
+    c.c(c.data_c())
+    d = assoc(41214)
+    d.c(SCTPChunkShutdown(cumul_tsn_ack=9000))
+    d.s(SCTPChunkShutdownAck())
+    d.c(SCTPChunkShutdownComplete(TCB=1))                             # T with the own tag: INVALID
+    d.c(SCTPChunkShutdownComplete(), tag=d.ctag)                      # no T, peer's tag: INVALID
+    d.c(SCTPChunkShutdownComplete(TCB=1), tag=d.ctag)                 # T, peer's tag: CLOSED
+    d.c(d.data_c())
+    e = assoc(41215)
+    e.s(SCTPChunkShutdown(cumul_tsn_ack=1000))
+    e.c(SCTPChunkShutdownAck())
+    e.s(SCTPChunkShutdownComplete(TCB=1), tag=e.stag)                 # server, T with the peer's tag: CLOSED
+    e.s(SCTPChunkShutdownComplete())
+    # ABORT answering an INIT (the server refuses): tag = the INIT's initiate tag, T clear
+    f = Sctp(lab, 41216, 5511, 0x55550001, 0x66660001)
+    f.init()
+    f.s(SCTPChunkAbort(), tag=0x12121212)                             # wrong tag: INVALID
+    f.s(SCTPChunkAbort())
+    f.init()
+    # ABORT with the T bit answering an INIT with tag 0 (no tag known for the server side)
+    g = Sctp(lab, 41217, 5511, 0x55550002, 0x66660002)
+    g.init()
+    g.s(SCTPChunkAbort(TCB=1), tag=0)
+    g.c(SCTPChunkAbort(TCB=1), tag=0)
+    # ABORT bundled after DATA
+    h = assoc(41218)
+    h.c(h.data_c(), SCTPChunkAbort())
+    h.s(h.data_s())
+
+
+@scenario
+def sctp_init_collision(lab):
+    """Both sides send INIT (collision), INIT-ACKs cross; a colliding INIT-ACK with another tag is INVALID; an
+    INIT-ACK with an unexpected tag; the server's INIT without the client's; peers restarting while ESTABLISHED."""
+    a = Sctp(lab, 41221, 5521, 0x77770001, 0x88880001)
+    a.init()
+    a.s(a.init_chunk(a.stag), tag=0)                                  # server's INIT crosses the client's
+    a.c(a.init_ack_chunk(a.ctag), tag=a.stag)                         # client answers with INIT-ACK
+    a.s(a.init_ack_chunk(a.stag))                                     # server answers with INIT-ACK
+    a.cookie_echo()
+    a.cookie_ack()
+    a.exchange()
+    b = Sctp(lab, 41222, 5521, 0x77770002, 0x88880002)
+    b.init()
+    b.s(b.init_chunk(b.stag), tag=0)
+    b.s(b.init_ack_chunk(0x99990002))                                 # collision, another tag: INVALID
+    b.c(b.init_ack_chunk(0x99990003), tag=b.stag)                     # the same from the client
+    b.init_ack()
+    b.cookie_echo()
+    b.cookie_ack()
+    b.exchange()
+    c = Sctp(lab, 41223, 5521, 0x77770003, 0x88880003)
+    c.init()
+    c.init_ack()
+    c.s(c.init_ack_chunk(0x99990004))                                 # another tag after an INIT-ACK: replaces
+    c.s(c.init_chunk(c.stag), tag=0)                                  # server INIT in COOKIE_WAIT
+    c.s(c.init_ack_chunk(0x99990005))                                 # now both sent INIT: must keep the tag
+    c.stag = 0x88880003
+    c.cookie_echo()
+    c.stag = 0x99990004
+    c.cookie_echo()
+    c.cookie_ack()
+    c.exchange()
+    # restart of the server while ESTABLISHED (INIT from the reply side), then of the client
+    c.s(c.init_chunk(0x88880033), tag=0)
+    c.c(c.init_ack_chunk(0x77770033), tag=0x88880033)
+    c.s(SCTPChunkCookieEcho(cookie=b"K" * 20), tag=0x77770033)
+    c.c(SCTPChunkCookieAck(), tag=0x88880033)
+    c.ctag, c.stag = 0x77770033, 0x88880033
+    c.exchange()
+
+
+@scenario
+def sctp_heartbeat_paths(lab):
+    """A heartbeat-only secondary path (second client address: HEARTBEAT creates HEARTBEAT_SENT, the answer makes
+    it ESTABLISHED, DATA follows), a HEARTBEAT-ACK never answered; on the primary: a HEARTBEAT with an unknown tag
+    let through once, HEARTBEAT-ACK re-tagging the entry, the stale side learning its tag again, HEARTBEAT + DATA
+    with an unknown tag, HEARTBEAT-ACK from the wrong side."""
+    a = Sctp(lab, 41231, 5531, 0xAAAA0001, 0xBBBB0001)
+    a.setup()
+    a.exchange()
+    p2 = Sctp(lab, 41231, 5531, a.ctag, a.stag, client=lab.C4B)       # same association, second client address
+    p2.c(p2.heartbeat())                                              # NEW, HEARTBEAT_SENT
+    p2.c(p2.heartbeat())
+    p2.s(p2.heartbeat_ack())                                          # ESTABLISHED (ASSURED)
+    p2.c(p2.data_c())                                                 # primary failed over: data on the second path
+    p2.s(SCTPChunkSACK(cumul_tsn_ack=1000, a_rwnd=65535))
+    p2.s(p2.heartbeat())
+    p2.c(p2.heartbeat_ack())
+    p2.c(p2.data_c(), tag=0x12345678)                                 # wrong tag on the second path
+    # server-side secondary path heartbeat (v6): the server's HEARTBEAT first
+    q = Sctp(lab, 41232, 5532, 0xAAAA0002, 0xBBBB0002, v6=True)
+    q.s(q.heartbeat())                                                # NEW from the server side
+    q.c(q.heartbeat_ack())
+    q.s(q.data_s())
+    q.c(q.heartbeat_ack(), tag=0x01020304)                            # HEARTBEAT-ACK, unknown tag, no failed HB
+    # unknown-tag HEARTBEAT on the primary (a restarted peer behind the same tuple)
+    a.c(a.heartbeat(), tag=0xCCCC0001)                                # let through, timer untouched
+    a.c(a.heartbeat(), tag=0xCCCC0001)
+    a.c(a.heartbeat_ack(), tag=0xCCCC0002)                            # same side answers: INVALID
+    a.c(a.heartbeat(), a.data_c(), tag=0xCCCC0001)                    # HEARTBEAT + DATA, unknown tag: INVALID
+    a.s(a.heartbeat_ack(), tag=0xDDDD0001)                            # answer: re-tags (reply tag new, original 0)
+    a.c(a.data_c())                                                   # original side's tag is now 0: INVALID
+    a.s(a.data_s(), tag=0xDDDD0001)
+    a.c(a.heartbeat(), tag=0xCCCC0001)                                # learns the original side's tag
+    a.c(a.data_c(), tag=0xCCCC0001)
+    a.s(a.data_s(), tag=0xDDDD0001)
+    a.s(a.data_s())                                                   # old tag: INVALID
+
+
+@scenario
+def sctp_gre_expiry(lab):
+    """Real waits with the kernel's default timeouts: entries are probed 0.7 s after their timeout ran out (counted
+    from their last packet) or well before it: SCTP COOKIE_WAIT (3 s), SHUTDOWN_SENT (3 s), SHUTDOWN_ACK_SENT (3 s),
+    CLOSED after an unanswered INIT (10 s; an INIT retransmitted at 6 s does not refresh it), CLOSED after
+    SHUTDOWN-COMPLETE (10 s), HEARTBEAT_SENT (30 s) expire; ESTABLISHED (210 s) and a CLOSED entry refreshed by
+    DATA survive. GRE: an unreplied flow (30 s) and a flow whose last packet was the reply (30 s) expire, a replied
+    stream (180 s) and an unreplied flow refreshed at 10 s survive. The suite's only long wait (about 31 s)."""
+    def until(t):
+        left = t - time.monotonic()
+        if left > 0:
+            time.sleep(left)
+
+    def now():
+        return time.monotonic()
+
+    inner = IP(src="198.18.100.1", dst="198.18.100.2") / ICMP(type=8, id=2)
+    gre = GRE(proto=0x0800) / inner
+    # ---- the 30-s entries first
+    hs = Sctp(lab, 41248, 5541, 0xE0000008, 0xF0000008, v6=True)
+    hs.c(hs.heartbeat())                                              # HEARTBEAT_SENT, 30 s
+    lab.c(gre, nh=47, v6=True)                                        # GRE v6: unreplied, 30 s
+    lab.from_client(IP(src=lab.C4X, dst=lab.S4, ttl=SILENT_TTL, proto=47) / gre)
+    lab.from_server(IP(src=lab.S4, dst=lab.C4X, ttl=SILENT_TTL, proto=47) / gre)   # the reply arms 30 s, no more
+    lab.c(gre, proto=47)
+    lab.s(gre, proto=47)
+    lab.c(gre, proto=47)                                              # stream: 180 s, ASSURED
+    lab.from_client(IP(src=lab.C4B, dst=lab.S4, ttl=SILENT_TTL, proto=47) / gre)   # unreplied, refreshed at 10 s
+    t30 = now()
+    # ---- the 3-s and 10-s entries
+    cw = Sctp(lab, 41241, 5541, 0xE0000001, 0xF0000001)
+    cw.init()
+    cw.init_ack()                                                     # COOKIE_WAIT, 3 s
+    ss = Sctp(lab, 41242, 5541, 0xE0000002, 0xF0000002)
+    ss.setup()
+    ss.c(SCTPChunkShutdown(cumul_tsn_ack=9000))                       # SHUTDOWN_SENT, 3 s
+    sa = Sctp(lab, 41243, 5541, 0xE0000003, 0xF0000003)
+    sa.setup()
+    sa.c(SCTPChunkShutdown(cumul_tsn_ack=9000))
+    sa.s(SCTPChunkShutdownAck())                                      # SHUTDOWN_ACK_SENT, 3 s
+    cl = Sctp(lab, 41245, 5541, 0xE0000005, 0xF0000005)
+    cl.init()                                                         # CLOSED (INIT unanswered), 10 s
+    done = Sctp(lab, 41246, 5541, 0xE0000006, 0xF0000006)
+    done.setup()
+    done.shutdown_client_first()                                      # CLOSED after SHUTDOWN-COMPLETE, 10 s
+    kept = Sctp(lab, 41247, 5541, 0xE0000007, 0xF0000007)
+    kept.setup()
+    kept.shutdown_client_first()                                      # CLOSED, refreshed by DATA at 6 s
+    es = Sctp(lab, 41244, 5541, 0xE0000004, 0xF0000004, v6=True)
+    es.setup()
+    es.exchange()                                                     # ESTABLISHED, 210 s
+    t10 = now()
+    # ---- 3.7 s: the 3-s states are gone
+    until(t10 + 3.7)
+    cw.cookie_echo()                                                  # no entry: COOKIE-ECHO with a tag is INVALID
+    cw.init()                                                         # a new entry: NEW
+    ss.s(SCTPChunkShutdownAck())                                      # no entry: SHUTDOWN-ACK creates one (NEW)
+    sa.c(SCTPChunkShutdownComplete())                                 # no entry: SHUTDOWN-COMPLETE is INVALID
+    es.s(es.data_s())                                                 # ESTABLISHED survives
+    # ---- 6 s: an INIT retransmitted into the CLOSED entry (timer untouched); DATA refreshes another CLOSED entry
+    until(t10 + 6)
+    cl.init()
+    kept.c(kept.data_c())
+    # ---- 10.7 s: CLOSED entries expired; the refreshed one lives until 16 s
+    until(t10 + 10.7)
+    cl.init_ack()                                                     # no entry: INIT-ACK with a tag is INVALID
+    done.c(done.data_c())                                             # no entry: DATA is INVALID
+    kept.s(kept.data_s())                                             # ESTABLISHED
+    lab.from_client(IP(src=lab.C4B, dst=lab.S4, ttl=SILENT_TTL, proto=47) / gre)   # GRE refresh (still unreplied)
+    # ---- 30.7 s: the 30-s ones are gone
+    until(t30 + 30.7)
+    hs.s(hs.heartbeat_ack())                                          # no entry: HEARTBEAT-ACK creates one (NEW)
+    lab.s(gre, nh=47, v6=True)                                        # unreplied GRE expired: NEW
+    lab.from_client(IP(src=lab.C4X, dst=lab.S4, ttl=SILENT_TTL, proto=47) / gre)   # reply armed 30 s: NEW
+    lab.c(gre, proto=47)                                              # stream survives: ESTABLISHED
+    lab.from_server(IP(src=lab.S4, dst=lab.C4B, ttl=SILENT_TTL, proto=47) / gre)   # refreshed at 10.7 s: ESTABLISHED
+    es.c(es.data_c())                                                 # ESTABLISHED
+
+
+def gre_v1(call_id, proto=0x880B, seq=None, ack=None, payload=b"\xff\x03\x00\x21"):
+    """An enhanced GRE (version 1, PPTP) header: K bit, optional S / A, call id, payload length."""
+    flags = 0x2001 | (0x1000 if seq is not None else 0) | (0x0080 if ack is not None else 0)
+    hdr = struct.pack("!HHHH", flags, proto, len(payload), call_id)
+    if seq is not None:
+        hdr += struct.pack("!I", seq)
+    if ack is not None:
+        hdr += struct.pack("!I", ack)
+    return Raw(hdr + payload)
+
+
+@scenario
+def gre_versions(lab):
+    """GRE version 0 with and without key (v4, v6): NEW, NEW, reply ESTABLISHED, ESTABLISHED (ASSURED stream); keys
+    are not part of a version-0 tuple, nor of other versions or short headers (0-3 bytes, version 1 under 8 bytes);
+    version 1 (PPTP) call ids in both directions (separate entries; call id 0 meets the key-0 entry); version 1
+    with a protocol other than PPP is INVALID (v4, v6), but only with 8 header bytes or more."""
+    inner = IP(src="198.18.100.1", dst="198.18.100.2") / ICMP(type=8, id=3)
+    for v6 in (False, True):
+        kw = {"nh": 47, "v6": True} if v6 else {"proto": 47}
+        lab.c(GRE(proto=0x0800) / inner, **kw)                        # NEW
+        lab.c(GRE(proto=0x0800, key_present=1, key=0x1234) / inner, **kw)   # same entry (key ignored): NEW
+        lab.s(GRE(proto=0x0800, key_present=1, key=0x5678) / inner, **kw)   # reply: ESTABLISHED
+        lab.c(GRE(proto=0x0800) / inner, **kw)                        # ESTABLISHED, stream
+        lab.s(GRE(proto=0x0800, chksum_present=1, seqnum_present=1, sequence_number=7) / inner, **kw)
+        lab.c(GRE(proto=0x86DD, version=2) / Raw(b"v2"), **kw)        # other versions: keys 0
+        lab.c(GRE(proto=0x0800, version=7) / inner, **kw)
+        lab.c(Raw(b""), **kw)                                         # no GRE header at all
+        lab.c(Raw(b"\x00\x01\x08"), **kw)                             # 3 bytes
+        lab.c(Raw(struct.pack("!HH", 0x2001, 0x880B)), **kw)         # version 1, 4 bytes: keys 0
+        lab.c(Raw(struct.pack("!HHH", 0x2001, 0x0800, 4)), **kw)     # version 1, not PPP, 6 bytes: keys 0
+        lab.c(gre_v1(0x1111, seq=1), **kw)                            # PPTP call 0x1111: NEW
+        lab.c(gre_v1(0x1111, seq=2), **kw)                            # NEW (unreplied)
+        lab.s(gre_v1(0x2222, seq=1), **kw)                            # the peer's call id: its own entry, NEW
+        lab.s(gre_v1(0x2222, seq=2, ack=1, payload=b""), **kw)
+        lab.c(gre_v1(0x1111, ack=2, payload=b""), **kw)               # acknowledgement only
+        lab.s(gre_v1(0x1111, seq=3), **kw)                            # server sends to call 0x1111: another tuple
+        lab.c(gre_v1(0x1111, proto=0x0800, seq=3), **kw)              # version 1, not PPP: INVALID
+        lab.s(gre_v1(0x2222, proto=0x6558), **kw)
+        lab.c(Raw(struct.pack("!HHHH", 0x2001, 0x0800, 0, 0x1111)), **kw)   # exactly 8 bytes, not PPP: INVALID
+        lab.c(Raw(struct.pack("!HHHH", 0x2001, 0x880B, 0, 0x3333)), **kw)   # exactly 8 bytes, PPP: NEW
+    # call id 0 (second client address): the key-0 tuple, so a version-0 packet continues it
+    lab.from_client(IP(src=lab.C4B, dst=lab.S4, ttl=SILENT_TTL, proto=47) / gre_v1(0, seq=1))
+    lab.from_server(IP(src=lab.S4, dst=lab.C4B, ttl=SILENT_TTL, proto=47) / gre_v1(0, seq=1))
+    lab.from_client(IP(src=lab.C4B, dst=lab.S4, ttl=SILENT_TTL, proto=47) / GRE(proto=0x0800) / inner)
+    lab.from_server(IP(src=lab.S4, dst=lab.C4B, ttl=SILENT_TTL, proto=47) / gre_v1(0x4444))
 
 
 @scenario

@@ -61,8 +61,8 @@ public static class SctpTracker
     /// <summary>
     /// sctp_new: may this packet create an entry, and with which verification tags? No ABORT, SHUTDOWN COMPLETE or
     /// COOKIE ACK; every chunk must be one the transition table knows; an INIT must carry tag 0 and its init tag
-    /// becomes the reply direction's tag; a HEARTBEAT's tag becomes the original direction's; any other chunk's tag
-    /// becomes the reply direction's. Run <see cref="Packet"/> with state NONE next, as the kernel does.
+    /// becomes the reply direction's tag; a HEARTBEAT's tag becomes the original direction's; a SHUTDOWN ACK's tag
+    /// becomes the reply direction's; other chunks store no tag. Run <see cref="Packet"/> with state NONE next, as the kernel does.
     /// </summary>
     public static InvalidReason New(ref ParsedPacket p, out SctpConnState ct)
     {
@@ -86,8 +86,10 @@ public static class SctpTracker
                 case SctpChunkType.Heartbeat:
                     ct.VtagOriginal = vtag;
                     break;
-                default:
-                    // out-of-the-blue SHUTDOWN ACK and friends: expect the answer to carry the same tag (§8.4 (5), (8))
+                case SctpChunkType.ShutdownAck:
+                    // an out-of-the-blue SHUTDOWN ACK: expect the SHUTDOWN COMPLETE back with the same tag (§8.4 (5)).
+                    // Other chunks store no tag (kernel 6.18: after a HEARTBEAT ACK with tag T, the reply direction's
+                    // tag is 0, not T)
                     ct.VtagReply = vtag;
                     break;
             }
@@ -167,8 +169,13 @@ public static class SctpTracker
             if (type == SctpChunkType.Init)
             {
                 if (!TryInitTag(l4, chunks.Offset, out uint tag)) return Fail(ref r, InvalidReason.SctpMalformed);
-                if (ct.Init(d) && ct.Init(o)) ct.SetInit(o, false);
-                ct.SetInit(d, true);
+                // a stale or retransmitted INIT (offering the tag already known for the peer) does not count as this
+                // side's INIT: the INIT ACK that follows must then keep the known tag
+                if (old == SctpState.None || ct.Vtag(o) != tag)
+                {
+                    if (ct.Init(d) && ct.Init(o)) ct.SetInit(o, false);
+                    ct.SetInit(d, true);
+                }
                 ct.SetVtag(o, tag);
                 // an INIT retransmitted into CLOSED must not keep the entry (and a reused port) alive
                 if (next == SctpState.Closed && old == SctpState.Closed && confirmed) ignore = true;

@@ -89,8 +89,8 @@ public class SctpNewEntryTests
     [InlineData(Error)]
     public void ChunkWithNonZeroVtag_IsInvalid(byte type)
     {
-        // kernel: COOKIE ECHO / INIT ACK with vtag 5 → INVALID: sctp_new stores the tag for the reply direction and
-        // the original direction's tag stays 0
+        // kernel: COOKIE ECHO / INIT ACK with vtag 5 → INVALID: sctp_new stores no tag for these chunks, so the
+        // original direction's tag is 0
         var (k, r) = First(5, AnyChunk(type));
         Assert.Equal(InvalidReason.SctpBadVtag, r.Reason);
         Assert.True(k.Empty);
@@ -133,6 +133,16 @@ public class SctpNewEntryTests
         var (k, r) = First(5, AnyChunk(HeartbeatAck));
         Assert.Equal(CtState.New, r.State);
         Assert.Equal(SctpState.Closed, k.State);
+    }
+
+    [Fact]
+    public void HeartbeatAckEntry_StoresNoTagForTheReplyDirection()
+    {
+        // kernel (differential sctp_no_entry): HEARTBEAT ACK a->b with vtag 5 → NEW; then DATA b->a with vtag 5 →
+        // INVALID, with vtag 0 → ESTABLISHED: only a SHUTDOWN ACK keeps the packet's tag for the reply direction
+        var (k, _) = First(5, AnyChunk(HeartbeatAck));
+        Assert.Equal(InvalidReason.SctpBadVtag, k.Reply(5, DataChunk()).Reason);
+        Assert.Equal(CtState.Established, k.Reply(0, DataChunk()).State);
     }
 
     [Fact]

@@ -107,6 +107,29 @@ public class SctpVtagTests
     }
 
     [Fact]
+    public void InitRetransmittedWithTheKnownTag_DoesNotCount_SoAnInitAckWithAnotherTagIsInvalid()
+    {
+        // kernel (differential sctp_retransmissions): on ESTABLISHED, INIT a->b offering TA again → ESTABLISHED; then
+        // INIT ACK b->a with tag 0x43 → INVALID, with the known TB → ESTABLISHED (the stale INIT is not recorded)
+        var k = At(SctpState.Established);
+        Assert.Equal(CtState.Established, k.Orig(0, InitChunk(TA)).State);
+        Assert.Equal(InvalidReason.SctpBadVtag, k.Reply(TA, InitAckChunk(0x43)).Reason);
+        Assert.Equal(CtState.Established, k.Reply(TA, InitAckChunk(TB)).State);
+    }
+
+    [Fact]
+    public void InitWithANewTag_Counts_SoTheInitAckMayOfferANewTag()
+    {
+        // a restarted peer: INIT a->b with a new initiate tag on ESTABLISHED, INIT ACK b->a with a new tag → accepted,
+        // and the next COOKIE ECHO must carry it
+        var k = At(SctpState.Established);
+        Assert.Equal(CtState.Established, k.Orig(0, InitChunk(0x31)).State);
+        Assert.Equal(CtState.Established, k.Reply(0x31, InitAckChunk(0x43)).State);
+        Assert.Equal(InvalidReason.SctpBadVtag, k.Orig(TB, AnyChunk(CookieEcho)).Reason);
+        Assert.Equal(CtState.Established, k.Orig(0x43, AnyChunk(CookieEcho)).State);
+    }
+
+    [Fact]
     public void CookieEchoWithWrongVtag_IsInvalid()
     {
         var k = At(SctpState.CookieWait);
