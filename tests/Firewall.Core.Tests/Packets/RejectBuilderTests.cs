@@ -126,12 +126,17 @@ public class RejectBuilderTests
         var buffer = new byte[RejectBuilder.MaxAnswerLength];
         PacketParser.Parse(frame, LinkType.Ethernet, out var p);
         RejectBuilder.Build(ref p, RejectKind.TcpReset, buffer);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++)
+        long least = long.MaxValue;
+        for (int attempt = 0; attempt < 3 && least != 0; attempt++)
         {
-            RejectBuilder.Build(ref p, RejectKind.TcpReset, buffer);
-            RejectBuilder.Build(ref p, RejectKind.Icmp6AdmProhibited, buffer);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 100; i++)
+            {
+                RejectBuilder.Build(ref p, RejectKind.TcpReset, buffer);
+                RejectBuilder.Build(ref p, RejectKind.Icmp6AdmProhibited, buffer);
+            }
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
         }
-        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        Assert.Equal(0, least); // least of three, as AllocationProbe (p is a ref local: no lambda)
     }
 }
