@@ -28,6 +28,9 @@ public sealed class ConntrackOptions
     /// (timeout_close, 10 s); true = 6.12.117 and later ("use UNACK timeout for non-closing RST packets", 300 s).
     /// </summary>
     public bool TcpRstUnackTimeout { get; set; }
+    /// <summary>Connections with a helper (FTP/IRC/TFTP control connections) whose helper state is kept at once
+    /// (0 = ExpectMax / 4, at least 256). A helper-assisted connection beyond it is tracked without its helper.</summary>
+    public int HelperConnections { get; set; }
     /// <summary>The FTP helper's module parameter <c>loose</c>: accept PORT/227 addresses that differ from the sender's (FTP bounce: off).</summary>
     public bool FtpLoose { get; set; }
     /// <summary>Per-thread event ring capacity (conntrack -E); 0 disables events.</summary>
@@ -47,6 +50,7 @@ public sealed class ConntrackOptions
     {
         var errors = new List<string>();
         if (Max < 1 || Max > MaxEntries) errors.Add($"{prefix}:Max must be between 1 and {MaxEntries} (got {Max}).");
+        if (HelperConnections < 0 || HelperConnections > 1_000_000) errors.Add($"{prefix}:HelperConnections must be between 0 and 1000000 (got {HelperConnections}).");
         if (ExpectMax < 0 || ExpectMax > 1_000_000) errors.Add($"{prefix}:ExpectMax must be between 0 and 1000000 (got {ExpectMax}).");
         if (TcpMaxRetrans < 0 || TcpMaxRetrans > 255) errors.Add($"{prefix}:TcpMaxRetrans must be between 0 and 255 (got {TcpMaxRetrans}).");
         if (EventRingSize < 0 || EventRingSize > 1 << 20) errors.Add($"{prefix}:EventRingSize must be between 0 and 1048576 (got {EventRingSize}).");
@@ -105,6 +109,7 @@ public sealed class ConntrackSettings
 {
     public readonly int Max;
     public readonly int ExpectMax;
+    public readonly int HelperConnections;
     public readonly bool Checksum;
     public readonly bool TcpLoose;
     public readonly bool TcpBeLiberal;
@@ -127,6 +132,7 @@ public sealed class ConntrackSettings
         if (errors.Count > 0) throw new ArgumentException(string.Join(" ", errors));
         Max = o.Max;
         ExpectMax = o.ExpectMax > 0 ? o.ExpectMax : 4 * Math.Max(1, o.Max / 256);
+        HelperConnections = o.HelperConnections > 0 ? o.HelperConnections : Math.Max(256, ExpectMax / 4);
         Checksum = o.Checksum;
         TcpLoose = o.TcpLoose;
         TcpBeLiberal = o.TcpBeLiberal;

@@ -66,7 +66,7 @@ public sealed partial class ConntrackTable
         RandomNumberGenerator.Fill(seed);
         Seed = BitConverter.ToUInt64(seed);
         Expectations = new Expect.ExpectationTable(settings.ExpectMax, Seed);
-        HelperStates = new Expect.HelperStateTable(settings.ExpectMax);
+        HelperStates = new Expect.HelperStateTable(settings.HelperConnections);
         // Free entries are linked through MasterOf (meaningless while an entry is free): popping then reads a small,
         // mostly cached array instead of missing on each cold entry in turn.
         for (int i = 0; i < Capacity; i++)
