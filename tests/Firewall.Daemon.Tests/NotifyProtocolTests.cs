@@ -55,9 +55,12 @@ public sealed class NotifyProtocolTests : IDisposable
     {
         using var d = Start();
         string ready = WaitFor("READY=1");
+        var readyAt = DateTimeOffset.UtcNow;
         Assert.Contains("\nSTATUS=replay: ", ready);
-        // the data path was open before READY was sent
-        Assert.NotEmpty(d.Events("DataPathOpened"));
+        // the data path was open before READY was sent: its log event (read from stdout, which may lag the datagram)
+        // carries a timestamp no later than the moment READY arrived
+        var opened = d.WaitForEvent("DataPathOpened", TimeSpan.FromSeconds(10));
+        Assert.True(opened.GetProperty("@t").GetDateTimeOffset() <= readyAt, $"DataPathOpened logged at {opened.GetProperty("@t")}, READY received at {readyAt:O}");
         Assert.DoesNotContain(_got.Take(_got.Count - 1), m => m.Contains("READY=1"));
     }
 
