@@ -17,30 +17,20 @@ namespace Firewall.Daemon.DataPaths;
 /// NIC and -o = the other, and an accepted frame is injected on the other NIC through the handle that reads it
 /// (so it is never read back). REJECT answers (TCP RST, ICMP/ICMPv6 unreachable) go back out of the ingress NIC.
 /// </summary>
-public sealed partial class BridgeDataPath : IDataPath
+public sealed partial class BridgeDataPath : SupervisedDataPath<BridgePortReader>
 {
-    private readonly FirewallEngine _engine;
     private readonly BridgeOptions _options;
-    private readonly ILogger _log;
-    private readonly StopEvent _stop = new();
-    private readonly ReaderSupervisor _supervisor;
-    private BridgePortReader[] _readers = [];
 
-    public BridgeDataPath(FirewallEngine engine, BridgeOptions options, ILogger log)
+    public BridgeDataPath(FirewallEngine engine, BridgeOptions options, ILogger log) : base(engine, log)
     {
-        _engine = engine;
         _options = options;
-        _log = log;
-        _supervisor = new ReaderSupervisor(log, _stop, engine.Health, engine.Traffic);
     }
 
-    public string Name => "bridge";
+    public override string Name => "bridge";
 
     public IReadOnlyList<BridgePortReader> Ports => _readers;
 
-    public string Describe() => string.Join("; ", _readers.Select(r => r.Describe()));
-
-    public void Open()
+    public override void Open()
     {
         Verdict nonIp = _options.NonIp == "DROP" ? Verdict.Drop : Verdict.Accept;
         Verdict arp = _options.Arp == "DROP" ? Verdict.Drop : Verdict.Accept;
@@ -70,23 +60,6 @@ public sealed partial class BridgeDataPath : IDataPath
             throw new InvalidOperationException($"{DataPathOptions.SectionPath}:Bridge:Interfaces: {e.Message}", e);
         }
     }
-
-    public async Task RunAsync(CancellationToken stoppingToken)
-    {
-        using var registration = stoppingToken.Register(_stop.Set);
-        await _supervisor.Start(_readers).ConfigureAwait(false);
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return ValueTask.CompletedTask;
-        _stop.Set();
-        _supervisor.Join(TimeSpan.FromSeconds(2));
-        _stop.Dispose();
-        return ValueTask.CompletedTask;
-    }
-
-    private int _disposed;
 
     public sealed class Factory : IDataPathFactory
     {

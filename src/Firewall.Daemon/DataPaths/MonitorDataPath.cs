@@ -18,29 +18,18 @@ namespace Firewall.Daemon.DataPaths;
 /// ruleset on a production host first. Hook FORWARD: one reader sees both directions (a mirror port); hook INPUT:
 /// two readers, incoming frames run INPUT, outgoing frames OUTPUT (locally generated: checksums not verified).
 /// </summary>
-public sealed partial class MonitorDataPath : IDataPath
+public sealed partial class MonitorDataPath : SupervisedDataPath<MonitorReader>
 {
-    private readonly FirewallEngine _engine;
     private readonly MonitorOptions _options;
-    private readonly ILogger _log;
-    private readonly StopEvent _stop = new();
-    private readonly ReaderSupervisor _supervisor;
-    private MonitorReader[] _readers = [];
-    private int _disposed;
 
-    public MonitorDataPath(FirewallEngine engine, MonitorOptions options, ILogger log)
+    public MonitorDataPath(FirewallEngine engine, MonitorOptions options, ILogger log) : base(engine, log)
     {
-        _engine = engine;
         _options = options;
-        _log = log;
-        _supervisor = new ReaderSupervisor(log, _stop, engine.Health, engine.Traffic);
     }
 
-    public string Name => "monitor";
+    public override string Name => "monitor";
 
-    public string Describe() => string.Join("; ", _readers.Select(r => r.Describe()));
-
-    public void Open()
+    public override void Open()
     {
         PcapDeviceOptions Options(PcapDirection direction) => new()
         {
@@ -69,7 +58,7 @@ public sealed partial class MonitorDataPath : IDataPath
         }
     }
 
-    public async Task RunAsync(CancellationToken stoppingToken)
+    public override async Task RunAsync(CancellationToken stoppingToken)
     {
         using var registration = stoppingToken.Register(_stop.Set);
         Task run = _supervisor.Start(_readers);
@@ -94,15 +83,6 @@ public sealed partial class MonitorDataPath : IDataPath
         var rules = _engine.Rules.Current;
         LogRuleCounters("IPv4", rules.ListVerbose(4));
         LogRuleCounters("IPv6", rules.ListVerbose(6));
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return ValueTask.CompletedTask;
-        _stop.Set();
-        _supervisor.Join(TimeSpan.FromSeconds(2));
-        _stop.Dispose();
-        return ValueTask.CompletedTask;
     }
 
     [LoggerMessage(EventId = 170, Level = LogLevel.Warning,

@@ -20,32 +20,21 @@ namespace Firewall.Daemon.DataPaths;
 /// (RST / ICMP unreachable) through a raw socket, so it leaves through the host's routing like the kernel's own.
 /// With ManageKernelRules the NFQUEUE rules are inserted at start and exactly those removed at stop.
 /// </summary>
-public sealed partial class NfqueueDataPath : IDataPath
+public sealed partial class NfqueueDataPath : SupervisedDataPath<NfqueueReader>
 {
-    private readonly FirewallEngine _engine;
     private readonly NfqueueOptions _options;
-    private readonly ILogger _log;
-    private readonly StopEvent _stop = new();
-    private readonly ReaderSupervisor _supervisor;
     private readonly KernelRules _rules = new();
-    private NfqueueReader[] _readers = [];
-    private int _disposed;
 
-    public NfqueueDataPath(FirewallEngine engine, NfqueueOptions options, ILogger log)
+    public NfqueueDataPath(FirewallEngine engine, NfqueueOptions options, ILogger log) : base(engine, log)
     {
-        _engine = engine;
         _options = options;
-        _log = log;
-        _supervisor = new ReaderSupervisor(log, _stop, engine.Health, engine.Traffic);
     }
 
-    public string Name => "nfqueue";
+    public override string Name => "nfqueue";
 
     public IReadOnlyList<NfqueueReader> Readers => _readers;
 
-    public string Describe() => string.Join("; ", _readers.Select(r => r.Describe()));
-
-    public void Open()
+    public override void Open()
     {
         NfQueueFlags flags = (_options.Gso ? NfQueueFlags.Gso : 0) | (_options.FailOpen ? NfQueueFlags.FailOpen : 0);
         var queueOptions = new NfQueueOptions
@@ -73,7 +62,7 @@ public sealed partial class NfqueueDataPath : IDataPath
         }
     }
 
-    public async Task RunAsync(CancellationToken stoppingToken)
+    public override async Task RunAsync(CancellationToken stoppingToken)
     {
         Task run = _supervisor.Start(_readers);
         try { await Task.WhenAny(run, Task.Delay(Timeout.Infinite, stoppingToken)).ConfigureAwait(false); }
@@ -90,15 +79,11 @@ public sealed partial class NfqueueDataPath : IDataPath
         foreach (var problem in _rules.Remove()) LogRuleRemoveFailed(problem);
     }
 
-    public ValueTask DisposeAsync()
+    protected override void BeforeStop() => RemoveRules();
+
+    protected override void AfterStop()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return ValueTask.CompletedTask;
-        RemoveRules();
-        _stop.Set();
-        _supervisor.Join(TimeSpan.FromSeconds(2));
         foreach (var r in _readers) r.Close();
-        _stop.Dispose();
-        return ValueTask.CompletedTask;
     }
 
     [LoggerMessage(EventId = 150, Level = LogLevel.Information, Message = "KernelRuleInstalled {Rule}")]

@@ -21,30 +21,19 @@ namespace Firewall.Daemon.DataPaths;
 /// written into the TUN too and routed back to the sender. Interface matches (-i/-o) do not apply: the TUN hides
 /// the original interfaces; write rules with addresses.
 /// </summary>
-public sealed partial class TunDataPath : IDataPath
+public sealed partial class TunDataPath : SupervisedDataPath<TunReader>
 {
-    private readonly FirewallEngine _engine;
     private readonly TunOptions _options;
-    private readonly ILogger _log;
-    private readonly StopEvent _stop = new();
-    private readonly ReaderSupervisor _supervisor;
     private readonly List<string[]> _ipRules = [];
-    private TunReader[] _readers = [];
-    private int _disposed;
 
-    public TunDataPath(FirewallEngine engine, TunOptions options, ILogger log)
+    public TunDataPath(FirewallEngine engine, TunOptions options, ILogger log) : base(engine, log)
     {
-        _engine = engine;
         _options = options;
-        _log = log;
-        _supervisor = new ReaderSupervisor(log, _stop, engine.Health, engine.Traffic);
     }
 
-    public string Name => "tun";
+    public override string Name => "tun";
 
-    public string Describe() => string.Join("; ", _readers.Select(r => r.Describe()));
-
-    public void Open()
+    public override void Open()
     {
         int queues = _options.MultiQueue ? Math.Clamp(Environment.ProcessorCount, 1, 4) : 1;
         var devices = new List<TunDevice>();
@@ -77,12 +66,6 @@ public sealed partial class TunDataPath : IDataPath
         }
     }
 
-    public async Task RunAsync(CancellationToken stoppingToken)
-    {
-        using var registration = stoppingToken.Register(_stop.Set);
-        await _supervisor.Start(_readers).ConfigureAwait(false);
-    }
-
     private void RemoveRules()
     {
         foreach (var rule in _ipRules)
@@ -95,15 +78,10 @@ public sealed partial class TunDataPath : IDataPath
         _ipRules.Clear();
     }
 
-    public ValueTask DisposeAsync()
+    protected override void AfterStop()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return ValueTask.CompletedTask;
-        _stop.Set();
-        _supervisor.Join(TimeSpan.FromSeconds(2));
         RemoveRules();
         foreach (var r in _readers) r.Device.Dispose(); // the device and its routes vanish with the last descriptor
-        _stop.Dispose();
-        return ValueTask.CompletedTask;
     }
 
     private static void RunIp(params string[] args)
