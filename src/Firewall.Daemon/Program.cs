@@ -123,11 +123,15 @@ public static class Program
         builder.Services.AddSingleton<IValidateOptions<MetricsOptions>, SectionValidator<MetricsOptions>>(_ => new(o => o.Validate()));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
 
-        builder.Services.AddSingleton<IDataPathFactory, ReplayDataPath.Factory>();
-        builder.Services.AddSingleton<IDataPathFactory, BridgeDataPath.Factory>();
-        builder.Services.AddSingleton<IDataPathFactory, NfqueueDataPath.Factory>();
-        builder.Services.AddSingleton<IDataPathFactory, MonitorDataPath.Factory>();
-        builder.Services.AddSingleton<IDataPathFactory, TunDataPath.Factory>();
+        IDataPathFactory[] dataPaths =
+        [
+            new DataPathFactory(DataPathMode.Replay, "Firewall.DataPath.Replay", (e, o, l) => new ReplayDataPath(e, o.Replay, e.Health, l)),
+            new DataPathFactory(DataPathMode.Bridge, "Firewall.DataPath.Bridge", (e, o, l) => new BridgeDataPath(e, o.Bridge, l)),
+            new DataPathFactory(DataPathMode.Nfqueue, "Firewall.DataPath.Nfqueue", (e, o, l) => new NfqueueDataPath(e, o.Nfqueue, l)),
+            new DataPathFactory(DataPathMode.Monitor, "Firewall.DataPath.Monitor", (e, o, l) => new MonitorDataPath(e, o.Monitor, l)),
+            new DataPathFactory(DataPathMode.Tun, "Firewall.DataPath.Tun", (e, o, l) => new TunDataPath(e, o.Tun, l)),
+        ];
+        foreach (var f in dataPaths) builder.Services.AddSingleton(f);
         builder.Services.AddSingleton(_ => SystemdNotifier.FromEnvironment());
         builder.Services.AddSingleton(sp => sp.GetRequiredService<FirewallEngine>().Health);
         builder.Services.AddSingleton<DataPathLog>();

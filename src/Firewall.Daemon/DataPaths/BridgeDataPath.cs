@@ -60,16 +60,6 @@ public sealed partial class BridgeDataPath : SupervisedDataPath<BridgePortReader
             throw new InvalidOperationException($"{DataPathOptions.SectionPath}:Bridge:Interfaces: {e.Message}", e);
         }
     }
-
-    public sealed class Factory : IDataPathFactory
-    {
-        public DataPathMode Mode => DataPathMode.Bridge;
-
-        public IDataPath Create(IServiceProvider services) => new BridgeDataPath(
-            services.GetRequiredService<FirewallEngine>(),
-            services.GetRequiredService<IOptions<DataPathOptions>>().Value.Bridge,
-            services.GetRequiredService<ILoggerFactory>().CreateLogger("Firewall.DataPath.Bridge"));
-    }
 }
 
 /// <summary>

@@ -1,3 +1,9 @@
+using Firewall.Daemon.Engine;
+using Firewall.Daemon.Options;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
 namespace Firewall.Daemon.DataPaths;
 
 /// <summary>
@@ -18,6 +24,18 @@ public interface IDataPath : IAsyncDisposable
 /// <summary>Creates the data path chosen by configuration; data path implementations register one factory per mode.</summary>
 public interface IDataPathFactory
 {
-    Options.DataPathMode Mode { get; }
+    DataPathMode Mode { get; }
     IDataPath Create(IServiceProvider services);
+}
+
+/// <summary>The factory of one data path: its mode, its log category and how to build it from the engine and options.</summary>
+public sealed class DataPathFactory(DataPathMode mode, string logCategory, Func<FirewallEngine, DataPathOptions, ILogger, IDataPath> create)
+    : IDataPathFactory
+{
+    public DataPathMode Mode => mode;
+
+    public IDataPath Create(IServiceProvider services) => create(
+        services.GetRequiredService<FirewallEngine>(),
+        services.GetRequiredService<IOptions<DataPathOptions>>().Value,
+        services.GetRequiredService<ILoggerFactory>().CreateLogger(logCategory));
 }

@@ -91,16 +91,6 @@ public sealed partial class MonitorDataPath : SupervisedDataPath<MonitorReader>
 
     [LoggerMessage(EventId = 171, Level = LogLevel.Information, Message = "MonitorRuleCounters {Family}\n{Listing}")]
     private partial void LogRuleCounters(string family, string listing);
-
-    public sealed class Factory : IDataPathFactory
-    {
-        public DataPathMode Mode => DataPathMode.Monitor;
-
-        public IDataPath Create(IServiceProvider services) => new MonitorDataPath(
-            services.GetRequiredService<FirewallEngine>(),
-            services.GetRequiredService<IOptions<DataPathOptions>>().Value.Monitor,
-            services.GetRequiredService<ILoggerFactory>().CreateLogger("Firewall.DataPath.Monitor"));
-    }
 }
 
 /// <summary>Classifies what one capture handle sees and counts the would-be verdicts.</summary>

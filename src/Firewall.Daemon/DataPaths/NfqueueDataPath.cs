@@ -94,16 +94,6 @@ public sealed partial class NfqueueDataPath : SupervisedDataPath<NfqueueReader>
 
     [LoggerMessage(EventId = 152, Level = LogLevel.Error, Message = "KernelRuleRemoveFailed {Problem}")]
     private partial void LogRuleRemoveFailed(string problem);
-
-    public sealed class Factory : IDataPathFactory
-    {
-        public DataPathMode Mode => DataPathMode.Nfqueue;
-
-        public IDataPath Create(IServiceProvider services) => new NfqueueDataPath(
-            services.GetRequiredService<FirewallEngine>(),
-            services.GetRequiredService<IOptions<DataPathOptions>>().Value.Nfqueue,
-            services.GetRequiredService<ILoggerFactory>().CreateLogger("Firewall.DataPath.Nfqueue"));
-    }
 }
 
 /// <summary>Interface names by ifindex, cached (refreshed every 30 s, so a renamed or re-created interface is seen).</summary>

@@ -94,14 +94,4 @@ public sealed partial class ReplayDataPath : IDataPath
     [LoggerMessage(EventId = 111, Level = LogLevel.Information, Message = "ReplayDone {Packets} packets, {Accepted} accepted, {Dropped} dropped, {Entries} entries")]
     private partial void LogReplayDone(long packets, long accepted, long dropped, int entries);
 
-    public sealed class Factory : IDataPathFactory
-    {
-        public DataPathMode Mode => DataPathMode.Replay;
-
-        public IDataPath Create(IServiceProvider services) => new ReplayDataPath(
-            services.GetRequiredService<FirewallEngine>(),
-            services.GetRequiredService<IOptions<DataPathOptions>>().Value.Replay,
-            services.GetRequiredService<DataPathHealth>(),
-            services.GetRequiredService<ILoggerFactory>().CreateLogger("Firewall.DataPath.Replay"));
-    }
 }

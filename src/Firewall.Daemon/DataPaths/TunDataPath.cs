@@ -102,16 +102,6 @@ public sealed partial class TunDataPath : SupervisedDataPath<TunReader>
 
     [LoggerMessage(EventId = 181, Level = LogLevel.Error, Message = "TunRouteRuleRemoveFailed {Problem}")]
     private partial void LogRouteRuleRemoveFailed(string problem);
-
-    public sealed class Factory : IDataPathFactory
-    {
-        public DataPathMode Mode => DataPathMode.Tun;
-
-        public IDataPath Create(IServiceProvider services) => new TunDataPath(
-            services.GetRequiredService<FirewallEngine>(),
-            services.GetRequiredService<IOptions<DataPathOptions>>().Value.Tun,
-            services.GetRequiredService<ILoggerFactory>().CreateLogger("Firewall.DataPath.Tun"));
-    }
 }
 
 /// <summary>Reads one TUN queue, classifies each packet (FORWARD) and writes the accepted ones back.</summary>
