@@ -86,6 +86,7 @@ print("%.1f" % ((s.get("packets",0)-s.get("lost_packets",0))/secs/1000))' <<<"$o
 daemon_config() { # daemon_config FILE DATAPATH_JSON INSIDE_MATCH
   cat >"$1" <<EOF
 { "Firewall": { "DataPath": $2,
+    "Control": { "SocketPath": "$WORK/control.sock" }, "State": { "Directory": "$WORK/state" },
     "Rules": { "Filter": { "Forward": { "Policy": "DROP", "Rules": [
       { "Iptables": "-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT" },
       { "Iptables": "-m conntrack --ctstate INVALID -j DROP" },
