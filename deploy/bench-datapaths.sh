@@ -71,10 +71,10 @@ measure() { # measure KEY LABEL CLIENT_NS SERVER_NS SERVER_ADDR
 v=sorted(float(m.group(1)) for m in (re.search(r"time=([0-9.]+)", l) for l in sys.stdin) if m)
 q=lambda p: v[min(len(v)-1, int(p*len(v)))]*1000 if v else float("nan")
 print("%.0f %.0f" % (q(0.50), q(0.99)))')
-  nx "$s" iperf3 -s -1 -p 5201 >/dev/null 2>&1 & local srv=$!; PIDS+=($srv); sleep 0.5
+  ip netns exec "$s" iperf3 -s -1 -p 5201 >/dev/null 2>&1 & local srv=$!; PIDS+=($srv); sleep 0.5
   out=$(nx "$c" iperf3 -c "$addr" -p 5201 -t "$DURATION" -J 2>/dev/null || true); wait "$srv" 2>/dev/null || true
   TCP[$label]=$(python3 -c 'import json,sys; d=json.loads(sys.stdin.read() or "{}"); print("%.0f" % (d.get("end",{}).get("sum_received",{}).get("bits_per_second",0)/1e6))' <<<"$out")
-  nx "$s" iperf3 -s -1 -p 5201 >/dev/null 2>&1 & srv=$!; PIDS+=($srv); sleep 0.5
+  ip netns exec "$s" iperf3 -s -1 -p 5201 >/dev/null 2>&1 & srv=$!; PIDS+=($srv); sleep 0.5
   out=$(nx "$c" iperf3 -c "$addr" -p 5201 -u -l 64 -b 0 -t "$DURATION" -J 2>/dev/null || true); wait "$srv" 2>/dev/null || true
   UDP[$label]=$(python3 -c 'import json,sys
 d=json.loads(sys.stdin.read() or "{}"); s=d.get("end",{}).get("sum",{}); secs=s.get("seconds",0) or 1
@@ -96,7 +96,7 @@ daemon_config() { # daemon_config FILE DATAPATH_JSON INSIDE_MATCH
 EOF
 }
 start_daemon() { # start_daemon NS CONFIG
-  nx "$1" "$DOTNET" "$DLL" --config "$2" >"$WORK/daemon.log" 2>&1 & DAEMON=$!; PIDS+=($DAEMON)
+  ip netns exec "$1" "$DOTNET" "$DLL" --config "$2" >"$WORK/daemon.log" 2>&1 & DAEMON=$!; PIDS+=($DAEMON)
   sleep 4
   kill -0 "$DAEMON" 2>/dev/null || { cat "$WORK/daemon.log"; echo "daemon failed" >&2; exit 1; }
 }
