@@ -4,9 +4,10 @@ using Firewall.Integration.Tests.Lab;
 namespace Firewall.Integration.Tests.DataPaths;
 
 /// <summary>
-/// The policy of issue 5 for the daemon: FORWARD DROP; ESTABLISHED,RELATED accepted; NEW accepted only to tcp/21 and
-/// udp/69 (plus untracked ICMPv6, i.e. neighbour discovery, on a bridge); with <c>helpers</c> the raw table assigns the
-/// ftp and tftp helpers (<c>-p tcp --dport 21 -j CT --helper ftp</c>, <c>-p udp --dport 69 -j CT --helper tftp</c>).
+/// The policy of issue 5 for the daemon: FORWARD DROP; ESTABLISHED,RELATED accepted; NEW accepted only to tcp/21,
+/// udp/69 and (IPv4) tcp/6667 (plus untracked ICMPv6, i.e. neighbour discovery, on a bridge); with <c>helpers</c> the raw
+/// table assigns the ftp, tftp and irc helpers (<c>-p tcp --dport 21 -j CT --helper ftp</c>, <c>-p udp --dport 69 -j CT
+/// --helper tftp</c>, <c>-p tcp --dport 6667 -j CT --helper irc</c>; the kernel's irc helper is IPv4 only).
 /// Nothing else lets a data connection through: it passes only if the helper made it RELATED.
 /// </summary>
 public static class HelperPolicy
@@ -19,6 +20,7 @@ public static class HelperPolicy
             new JsonObject { ["Protocol"] = "icmpv6", ["State"] = new JsonArray("UNTRACKED"), ["Action"] = "ACCEPT" },
             DaemonConfig.Rule("-p tcp --dport 21 -m conntrack --ctstate NEW -j ACCEPT"),
             DaemonConfig.Rule("-p udp --dport 69 -m conntrack --ctstate NEW -j ACCEPT"),
+            DaemonConfig.Rule("-4 -p tcp --dport 6667 -m conntrack --ctstate NEW -j ACCEPT"),
         };
         var config = DaemonConfig.Create(dataPath, "DROP", forward);
         if (helpers)
@@ -28,7 +30,8 @@ public static class HelperPolicy
                 {
                     ["Rules"] = new JsonArray(
                         DaemonConfig.Rule("-p tcp --dport 21 -j CT --helper ftp"),
-                        DaemonConfig.Rule("-p udp --dport 69 -j CT --helper tftp")),
+                        DaemonConfig.Rule("-p udp --dport 69 -j CT --helper tftp"),
+                        DaemonConfig.Rule("-4 -p tcp --dport 6667 -j CT --helper irc")),
                 },
             };
         return config;
@@ -49,13 +52,15 @@ public abstract class HelperDataPathFixture : IDisposable
     private readonly Func<JsonObject> _dataPath;
 
     protected HelperDataPathFixture(IDisposable topology, NetLab lab, string daemonNs, string clientNs, string serverNs,
-                                    Func<JsonObject> dataPath, string serverV4, string serverV6)
+                                    Func<JsonObject> dataPath, string serverV4, string serverV6, string clientV4)
     {
         NetLab.RequireTools("vsftpd", "in.tftpd", "tftp", "lftp", "curl", "dotnet");
         _topology = topology;
         _dataPath = dataPath;
         ServerV4 = serverV4;
         ServerV6 = serverV6;
+        ClientV4 = clientV4;
+        ServerHost = new LabHost(lab, serverNs);
         try
         {
             Client = new LabHost(lab, clientNs);
@@ -79,6 +84,9 @@ public abstract class HelperDataPathFixture : IDisposable
     public DaemonProcess Daemon { get; }
     public string ServerV4 { get; }
     public string ServerV6 { get; }
+    public string ClientV4 { get; }
+    /// <summary>The server side's namespace (the IRC server and the DCC peer run there).</summary>
+    public LabHost ServerHost { get; }
     public string Server(bool v6) => v6 ? ServerV6 : ServerV4;
 
     public JsonObject Config(bool helpers) => HelperPolicy.Create(_dataPath(), helpers);
@@ -99,7 +107,7 @@ public sealed class HelperBridgeFixture : HelperDataPathFixture
 
     private HelperBridgeFixture(BridgeTopology t) : base(t, t.Lab, t.Bridge, t.Inside, t.Outside,
         () => new JsonObject { ["Mode"] = "Bridge", ["Bridge"] = new JsonObject { ["Interfaces"] = new JsonArray(t.PortIn, t.PortOut), ["BufferSizeMb"] = 4 } },
-        BridgeTopology.OutsideV4, BridgeTopology.OutsideV6)
+        BridgeTopology.OutsideV4, BridgeTopology.OutsideV6, BridgeTopology.InsideV4)
     { }
 }
 
@@ -114,7 +122,7 @@ public sealed class HelperNfqueueFixture : HelperDataPathFixture
             ["Mode"] = "Nfqueue",
             ["Nfqueue"] = new JsonObject { ["Queues"] = new JsonArray(0), ["ManageKernelRules"] = true, ["Chains"] = new JsonArray("FORWARD"), ["QueueBypass"] = false },
         },
-        RoutedTopology.ServerV4, RoutedTopology.ServerV6)
+        RoutedTopology.ServerV4, RoutedTopology.ServerV6, RoutedTopology.ClientV4)
     { }
 }
 
@@ -179,6 +187,34 @@ public abstract class HelperDataPathTests(HelperDataPathFixture f)
         Assert.Equal(HelperDataPathFixture.Content, File.ReadAllText(stored));
     }
 
+    /// <summary>
+    /// IRC DCC (crafted over a real TCP connection; there is no convenient real IRC client here): the inside client
+    /// announces "DCC SEND" with its address and a port to the IRC server; the peer on the outside then connects to that
+    /// port. NEW from the outside is dropped by the policy, so the connection gets through only if the irc helper read
+    /// the announcement and made it RELATED.
+    /// </summary>
+    private (int ExitCode, string Received) DccTransfer(int port, int connectTimeoutSeconds)
+    {
+        using var irc = f.ServerHost.Start("socat", "-u", $"TCP4-LISTEN:6667,bind={f.ServerV4},reuseaddr", "OPEN:/dev/null");
+        f.ServerHost.WaitForListener(irc, 6667);
+        using var dcc = f.Client.Start("socat", "-u", $"SYSTEM:echo dcc-file-content", $"TCP4-LISTEN:{port},bind={f.ClientV4},reuseaddr");
+        f.Client.WaitForListener(dcc, port);
+        uint ip = System.Net.IPAddress.Parse(f.ClientV4).GetAddressBytes().Aggregate(0u, (a, b) => a << 8 | b);
+        string announce = $"PRIVMSG bob :\u0001DCC SEND file.bin {ip} {port} 17\u0001\r\n";
+        var sent = f.Client.Run(TimeSpan.FromSeconds(10), "socat", ["-t", "1", "-", $"TCP4:{f.ServerV4}:6667"], input: announce);
+        Assert.True(sent.ExitCode == 0, $"the IRC connection itself failed: {sent}");
+        var got = f.ServerHost.Run(TimeSpan.FromSeconds(connectTimeoutSeconds + 5), "socat",
+            ["-u", $"TCP4:{f.ClientV4}:{port},connect-timeout={connectTimeoutSeconds}", "-"]);
+        return (got.ExitCode, got.Stdout.Trim());
+    }
+
+    [Fact]
+    public void IrcDccSend_PeerConnectsToTheAnnouncedPort_WithTheHelper()
+    {
+        var (rc, received) = DccTransfer(port: 5000, connectTimeoutSeconds: 5);
+        Assert.True(rc == 0 && received == "dcc-file-content", $"exit {rc}, received '{received}'");
+    }
+
     [Fact]
     public async Task WithoutTheHelper_TheSameTransfersFail()
     {
@@ -203,6 +239,8 @@ public abstract class HelperDataPathTests(HelperDataPathFixture f)
                 var t = await task;
                 Assert.True(t.ExitCode == 28 && t.Content == "", $"TFTP over IPv{(v6 ? 6 : 4)} should time out: {t}");
             }
+            var (dccRc, dccReceived) = DccTransfer(port: 5001, connectTimeoutSeconds: 3);
+            Assert.True(dccRc != 0 && dccReceived == "", $"IRC DCC should fail without the helper: exit {dccRc}, received '{dccReceived}'");
         }
         finally
         {
