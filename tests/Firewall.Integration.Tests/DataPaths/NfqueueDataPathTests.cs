@@ -8,8 +8,8 @@ namespace Firewall.Integration.Tests.DataPaths;
 /// <summary>client — router (daemon on NFQUEUE, FORWARD) — server, the router's iptables rules managed by the daemon.</summary>
 public sealed class NfqueueFixture : IDisposable
 {
-    public const int HttpPort = 80;
-    public const int BannerPort = 22;
+    public const int HttpPort = RoutedPolicyTests.HttpPort;
+    public const int BannerPort = RoutedPolicyTests.BannerPort;
     public const int RejectTcpPort = 2323;
 
     public R T { get; }
@@ -64,7 +64,7 @@ public static class NfqueueConfig
 }
 
 [Collection("DataPaths")]
-public sealed class NfqueueDataPathTests(NfqueueFixture f) : IClassFixture<NfqueueFixture>
+public sealed class NfqueueDataPathTests(NfqueueFixture f) : RoutedPolicyTests(f.T), IClassFixture<NfqueueFixture>
 {
     private NetLab Lab => f.T.Lab;
     private static string Server(bool v6) => v6 ? R.ServerV6 : R.ServerV4;
@@ -75,50 +75,6 @@ public sealed class NfqueueDataPathTests(NfqueueFixture f) : IClassFixture<Nfque
     {
         string rules = NfqueueConfig.NfqueueRules(Lab, f.T.Router);
         Assert.Equal(2, rules.Split('\n').Count(l => l.Contains("-j NFQUEUE --queue-num 0 --queue-bypass")));
-    }
-
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void ClientOpensHttp_GetsAnswer(bool v6)
-    {
-        Assert.Equal("200", Traffic.Http(Lab, f.T.Client, Server(v6), NfqueueFixture.HttpPort).Status);
-        Assert.Equal("banner-server", Traffic.TcpBanner(Lab, f.T.Client, Server(v6), NfqueueFixture.BannerPort));
-    }
-
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void ServerCannotConnectToClient(bool v6)
-    {
-        var (status, exit) = Traffic.Http(Lab, f.T.Server, Client(v6), NfqueueFixture.HttpPort, timeoutSeconds: 2);
-        Assert.Equal("000", status);
-        Assert.Equal(28, exit);
-    }
-
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void PingFromClient_IsAnswered(bool v6) => Assert.Equal(3, Traffic.Ping(Lab, f.T.Client, Server(v6)));
-
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void PingFromServer_IsDropped(bool v6) => Assert.Equal(0, Traffic.Ping(Lab, f.T.Server, Client(v6)));
-
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void InvalidFromClient_IsDropped_ValidSynPasses(bool v6)
-    {
-        using var capture = PacketCapture.Start(Lab, f.T.Server, f.T.ServerLink, "tcp portrange 40405-40406");
-        string ip = BridgeDataPathTests.Ip(v6, Client(v6), Server(v6));
-        Traffic.Scapy(Lab, f.T.Client,
-            $"send({ip}/TCP(sport=40405, dport=9, flags='SF'), count=3, inter=0.02)\n" +
-            $"send({ip}/TCP(sport=40406, dport=9, flags='S'))");
-        string[] seen = capture.Stop();
-        Assert.Single(seen);
-        Assert.Contains(".40406 >", seen[0]);
     }
 
     [Theory]

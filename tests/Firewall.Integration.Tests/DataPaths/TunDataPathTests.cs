@@ -11,8 +11,8 @@ namespace Firewall.Integration.Tests.DataPaths;
 /// </summary>
 public sealed class TunFixture : IDisposable
 {
-    public const int HttpPort = 80;
-    public const int BannerPort = 22;
+    public const int HttpPort = RoutedPolicyTests.HttpPort;
+    public const int BannerPort = RoutedPolicyTests.BannerPort;
     public const int RejectTcpPort = 2323;
 
     public R T { get; }
@@ -64,55 +64,11 @@ public sealed class TunFixture : IDisposable
 }
 
 [Collection("DataPaths")]
-public sealed class TunDataPathTests(TunFixture f) : IClassFixture<TunFixture>
+public sealed class TunDataPathTests(TunFixture f) : RoutedPolicyTests(f.T), IClassFixture<TunFixture>
 {
     private NetLab Lab => f.T.Lab;
     private static string Server(bool v6) => v6 ? R.ServerV6 : R.ServerV4;
     private static string Client(bool v6) => v6 ? R.ClientV6 : R.ClientV4;
-
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void ClientOpensHttp_GetsAnswer(bool v6)
-    {
-        Assert.Equal("200", Traffic.Http(Lab, f.T.Client, Server(v6), TunFixture.HttpPort).Status);
-        Assert.Equal("banner-server", Traffic.TcpBanner(Lab, f.T.Client, Server(v6), TunFixture.BannerPort));
-    }
-
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void ServerCannotConnectToClient(bool v6)
-    {
-        var (status, exit) = Traffic.Http(Lab, f.T.Server, Client(v6), TunFixture.HttpPort, timeoutSeconds: 2);
-        Assert.Equal("000", status);
-        Assert.Equal(28, exit);
-    }
-
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void PingFromClient_IsAnswered(bool v6) => Assert.Equal(3, Traffic.Ping(Lab, f.T.Client, Server(v6)));
-
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void PingFromServer_IsDropped(bool v6) => Assert.Equal(0, Traffic.Ping(Lab, f.T.Server, Client(v6)));
-
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void InvalidFromClient_IsDropped_ValidSynPasses(bool v6)
-    {
-        using var capture = PacketCapture.Start(Lab, f.T.Server, f.T.ServerLink, "tcp portrange 40405-40406");
-        string ip = BridgeDataPathTests.Ip(v6, Client(v6), Server(v6));
-        Traffic.Scapy(Lab, f.T.Client,
-            $"send({ip}/TCP(sport=40405, dport=9, flags='SF'), count=3, inter=0.02)\n" +
-            $"send({ip}/TCP(sport=40406, dport=9, flags='S'))");
-        string[] seen = capture.Stop();
-        Assert.Single(seen);
-        Assert.Contains(".40406 >", seen[0]);
-    }
 
     [Theory]
     [InlineData(false)]
