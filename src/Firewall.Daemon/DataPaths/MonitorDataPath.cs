@@ -5,9 +5,7 @@ using Firewall.Daemon.Engine;
 using Firewall.Daemon.Options;
 using Firewall.Native;
 using Firewall.Native.Pcap;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Firewall.Daemon.DataPaths;
 

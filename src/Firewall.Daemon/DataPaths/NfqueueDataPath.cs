@@ -7,9 +7,7 @@ using Firewall.Native;
 using Firewall.Native.Interfaces;
 using Firewall.Native.Netlink;
 using Firewall.Native.Sockets;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Firewall.Daemon.DataPaths;
 

@@ -5,9 +5,7 @@ using Firewall.Core.Rules;
 using Firewall.Daemon.Engine;
 using Firewall.Daemon.Health;
 using Firewall.Daemon.Options;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Firewall.Daemon.DataPaths;
 
