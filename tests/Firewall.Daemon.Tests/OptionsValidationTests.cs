@@ -25,12 +25,24 @@ public sealed class OptionsValidationTests : IDisposable
     [InlineData("--Firewall:Control:SocketPath=control.sock", "Firewall:Control:SocketPath")]
     [InlineData("--Firewall:Logging:ConntrackEventsPerSecond=0", "Firewall:Logging:ConntrackEventsPerSecond")]
     [InlineData("--Firewall:DataPath:Replay:Capture=", "Firewall:DataPath:Replay:Capture")]
+    [InlineData("--Firewall:DataPath:CpuDmaLatencyUs=-1", "Firewall:DataPath:CpuDmaLatencyUs")]
     public void BadValue_StopsStartUpNamingTheKey(string arg, string key)
     {
         var r = RunWith(arg);
         Assert.True(r.ExitCode == 2, r.ToString());
         Assert.Contains("configuration error", r.Stderr);
         Assert.Contains(key, r.Stderr);
+    }
+
+    [Theory]
+    [InlineData("100")]   // not a power of two
+    [InlineData("32")]    // too small
+    public void BridgeTxRingFrames_MustBeAPowerOfTwoInRange(string frames)
+    {
+        var r = RunWith("--Firewall:DataPath:Mode=Bridge", "--Firewall:DataPath:Bridge:Interfaces:0=a0", "--Firewall:DataPath:Bridge:Interfaces:1=a1",
+                        $"--Firewall:DataPath:Bridge:TxRingFrames={frames}");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains("Firewall:DataPath:Bridge:TxRingFrames must be a power of two", r.Stderr);
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using Firewall.Daemon.Engine;
 using Firewall.Daemon.Options;
 using Firewall.Native;
 using Firewall.Native.Pcap;
+using Firewall.Native.Sockets;
 using Microsoft.Extensions.Logging;
 
 namespace Firewall.Daemon.DataPaths;
@@ -46,8 +47,8 @@ public sealed partial class BridgeDataPath : SupervisedDataPath<BridgePortReader
         var b = new BridgePort(_options.Interfaces[1]);
         _readers =
         [
-            new BridgePortReader(a, b, pcap, _engine.Pipeline.CreateWorker(), arp, nonIp, _log),
-            new BridgePortReader(b, a, pcap, _engine.Pipeline.CreateWorker(), arp, nonIp, _log),
+            new BridgePortReader(a, b, pcap, _engine.Pipeline.CreateWorker(), arp, nonIp, _options, _log),
+            new BridgePortReader(b, a, pcap, _engine.Pipeline.CreateWorker(), arp, nonIp, _options, _log),
         ];
         try
         {
@@ -61,47 +62,53 @@ public sealed partial class BridgeDataPath : SupervisedDataPath<BridgePortReader
 }
 
 /// <summary>
-/// One NIC of the bridge as the other side sees it: the handle to inject through (published by the NIC's own
-/// reader while open) and the egress counters. Injection takes a light lease so the owner never closes a handle
-/// another thread is sending on.
+/// One NIC of the bridge as the other side sees it: where to send frames out of it (the NIC's transmit ring, or
+/// the libpcap handle that reads it), published by the NIC's own reader while open, and the egress counters. The
+/// other NIC's reader takes a lease for each batch it reads, so the owner never closes a ring or handle another
+/// thread is sending on.
 /// </summary>
 public sealed class BridgePort
 {
     private PcapDevice? _device;
-    private int _injecting;
+    private PacketTxRing? _ring;
+    private int _leases;
 
     public BridgePort(string name) => Name = name;
 
     public string Name { get; }
 
-    /// <summary>Frames injected on this NIC (forwarded from the other one); written by the other NIC's reader only.</summary>
+    /// <summary>Frames sent out of this NIC (forwarded from the other one); written by the other NIC's reader only.</summary>
     public long FramesOut;
-    /// <summary>Accepted frames that could not be injected here (NIC down, frame larger than the MTU…).</summary>
+    /// <summary>Accepted frames that could not be sent here (NIC down, frame larger than the MTU, ring full…).</summary>
     public long InjectErrors;
+    /// <summary>Transmit-ring flushes (send calls) made for this NIC; FramesOut / Flushes is the average batch.</summary>
+    public long Flushes;
 
-    internal void Publish(PcapDevice device) => Volatile.Write(ref _device, device);
+    internal void Publish(PcapDevice device, PacketTxRing? ring)
+    {
+        Volatile.Write(ref _ring, ring);
+        Volatile.Write(ref _device, device);
+    }
 
-    /// <summary>Withdraws the handle and waits until no injection through it is in flight.</summary>
+    /// <summary>Withdraws the handle and ring and waits until no batch is sending through them.</summary>
     internal void Withdraw()
     {
         Interlocked.Exchange(ref _device, null);
+        PacketTxRing? ring = Interlocked.Exchange(ref _ring, null);
         var spin = new SpinWait();
-        while (Volatile.Read(ref _injecting) != 0) spin.SpinOnce();
+        while (Volatile.Read(ref _leases) != 0) spin.SpinOnce();
+        if (ring is not null) Interlocked.Add(ref InjectErrors, ring.Pending); // queued, never sent: the NIC went away
     }
 
-    internal bool TryInject(ReadOnlySpan<byte> frame)
+    /// <summary>Starts a batch: until <see cref="Leave"/>, the returned ring or handle stays open.</summary>
+    internal void Enter(out PacketTxRing? ring, out PcapDevice? device)
     {
-        Interlocked.Increment(ref _injecting);
-        try
-        {
-            PcapDevice? device = Volatile.Read(ref _device);
-            return device is not null && device.TryInject(frame);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _injecting);
-        }
+        Interlocked.Increment(ref _leases);
+        ring = Volatile.Read(ref _ring);
+        device = Volatile.Read(ref _device);
     }
+
+    internal void Leave() => Interlocked.Decrement(ref _leases);
 }
 
 /// <summary>Reads one bridge NIC and forwards to the other.</summary>
@@ -109,18 +116,25 @@ public sealed partial class BridgePortReader : PcapPortReader
 {
     private readonly BridgePort _ingress, _egress;
     private readonly Verdict _arp, _nonIp;
+    private readonly BridgeOptions _bridge;
     private readonly byte[] _answer = new byte[RejectBuilder.MaxAnswerLength];
     private readonly ILogger _log;
     private long _lastInjectErrors;
+    private PacketTxRing? _ownRing;
+    // the egress NIC as leased for the current batch
+    private bool _leased;
+    private PacketTxRing? _outRing;
+    private PcapDevice? _outDevice;
 
     public BridgePortReader(BridgePort ingress, BridgePort egress, PcapDeviceOptions options, PipelineWorker worker,
-                            Verdict arp, Verdict nonIp, ILogger log)
+                            Verdict arp, Verdict nonIp, BridgeOptions bridge, ILogger log)
         : base(ingress.Name, options, worker, log)
     {
         _ingress = ingress;
         _egress = egress;
         _arp = arp;
         _nonIp = nonIp;
+        _bridge = bridge;
         _log = log;
     }
 
@@ -134,12 +148,29 @@ public sealed partial class BridgePortReader : PcapPortReader
     public override string Describe() =>
         $"{_ingress.Name}: in={Interlocked.Read(ref FramesIn)} accepted={Interlocked.Read(ref Accepted)} dropped={Interlocked.Read(ref Dropped)} " +
         $"rejected={Interlocked.Read(ref Rejected)} rejects_sent={Interlocked.Read(ref RejectsSent)} non_ip={Interlocked.Read(ref NonIp)} " +
-        $"truncated={Interlocked.Read(ref Truncated)} out={Interlocked.Read(ref _ingress.FramesOut)} inject_errors={Interlocked.Read(ref _ingress.InjectErrors)} " +
+        $"truncated={Interlocked.Read(ref Truncated)} out={Interlocked.Read(ref _ingress.FramesOut)} out_batches={Interlocked.Read(ref _ingress.Flushes)} " +
+        $"inject_errors={Interlocked.Read(ref _ingress.InjectErrors)} " +
         DescribePcap();
 
-    protected override void OnOpened(PcapDevice device) => _ingress.Publish(device);
+    /// <summary>The NIC is open: with transmit rings, open this NIC's ring and stop the capture from copying what leaves through it.</summary>
+    protected override void OnOpened(PcapDevice device)
+    {
+        PacketTxRing? ring = null;
+        if (_bridge.TxRing)
+        {
+            device.IgnoreOutgoing();
+            ring = PacketTxRing.Open(_ingress.Name, _bridge.TxRingFrames, _bridge.QdiscBypass);
+        }
+        _ownRing = ring;
+        _ingress.Publish(device, ring);
+    }
 
-    protected override void OnClosing(PcapDevice device) => _ingress.Withdraw();
+    protected override void OnClosing(PcapDevice device)
+    {
+        _ingress.Withdraw();
+        _ownRing?.Dispose();
+        _ownRing = null;
+    }
 
     public override void OnFrame(in PcapFrame frame)
     {
@@ -161,7 +192,7 @@ public sealed partial class BridgePortReader : PcapPortReader
         else
         {
             var meta = new PacketMeta(_ingress.Name, _egress.Name, p.IpVersion == 6);
-            v = Worker.Process(ref p, FirewallEngine.MonotonicNs(), FilterHook.Forward, in meta, received: true, out PacketDecision d);
+            v = Worker.Process(ref p, BatchNowNs, FilterHook.Forward, in meta, received: true, out PacketDecision d);
             reject = d.Reject;
             Count(Worker, in d);
         }
@@ -169,8 +200,7 @@ public sealed partial class BridgePortReader : PcapPortReader
         if (v == Verdict.Accept)
         {
             Accepted++;
-            if (_egress.TryInject(data)) _egress.FramesOut++;
-            else _egress.InjectErrors++;
+            Forward(data);
             return;
         }
         if (v == Verdict.Reject)
@@ -181,6 +211,43 @@ public sealed partial class BridgePortReader : PcapPortReader
             return;
         }
         Dropped++;
+    }
+
+    private void Forward(ReadOnlySpan<byte> frame)
+    {
+        if (!_leased)
+        {
+            _egress.Enter(out _outRing, out _outDevice);
+            _leased = true;
+        }
+        if (_outRing is { } ring)
+        {
+            if (!ring.TryQueue(frame)) Interlocked.Increment(ref _egress.InjectErrors);
+            else if (ring.Pending >= FlushEvery) Flush(ring);
+        }
+        else if (_outDevice is { } device && device.TryInject(frame)) _egress.FramesOut++;
+        else Interlocked.Increment(ref _egress.InjectErrors); // rare; the NIC's owner may add its own count at close
+    }
+
+    /// <summary>A long batch is sent in parts, so the first frames do not wait for the last.</summary>
+    private const int FlushEvery = 64;
+
+    private void Flush(PacketTxRing ring)
+    {
+        int queued = ring.Pending;
+        if (ring.Flush() != 0) return; // still queued: the next flush retries; lost ones are counted when the NIC closes
+        _egress.FramesOut += queued;
+        _egress.Flushes++;
+    }
+
+    protected override void AfterDispatch()
+    {
+        if (!_leased) return;
+        if (_outRing is { } ring) Flush(ring);
+        _outRing = null;
+        _outDevice = null;
+        _leased = false;
+        _egress.Leave();
     }
 
     protected override void Housekeeping()

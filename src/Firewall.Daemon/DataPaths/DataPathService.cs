@@ -3,6 +3,8 @@ using Firewall.Daemon.Engine;
 using Firewall.Daemon.Control;
 using Firewall.Daemon.Health;
 using Firewall.Daemon.Options;
+using Firewall.Native;
+using Firewall.Native.Power;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -21,6 +23,7 @@ public sealed partial class DataPathService : IHostedService, IAsyncDisposable, 
     private readonly CancellationTokenSource _stop = new();
     private IDataPath? _path;
     private Task? _run;
+    private CpuLatencyRequest? _cpuLatency;
 
     public DataPathService(IServiceProvider services, IEnumerable<IDataPathFactory> factories, IOptions<DataPathOptions> options,
                            DataPathHealth health, ILogger<DataPathService> log)
@@ -43,6 +46,12 @@ public sealed partial class DataPathService : IHostedService, IAsyncDisposable, 
         var factory = _factories.FirstOrDefault(f => f.Mode == _options.Mode)
             ?? throw new InvalidOperationException($"{DataPathOptions.SectionPath}:Mode: the {_options.Mode} data path is not available in this build.");
         _path = factory.Create(_services);
+        if (_options.CpuDmaLatencyUs is int latency && _options.Mode != DataPathMode.Replay)
+        {
+            try { _cpuLatency = CpuLatencyRequest.Hold(latency); }
+            catch (NativeException e) { throw new InvalidOperationException($"{DataPathOptions.SectionPath}:CpuDmaLatencyUs: {e.Message}", e); }
+            LogCpuLatency(latency, CpuLatencyRequest.ReadCurrent());
+        }
         _path.Open();
         LogOpened(_path.Name, _path.Describe());
         Ready.TrySetResult();
@@ -105,6 +114,7 @@ public sealed partial class DataPathService : IHostedService, IAsyncDisposable, 
     public async ValueTask DisposeAsync()
     {
         if (_path is not null) await _path.DisposeAsync().ConfigureAwait(false);
+        _cpuLatency?.Dispose();
         _stop.Dispose();
     }
 
@@ -116,6 +126,9 @@ public sealed partial class DataPathService : IHostedService, IAsyncDisposable, 
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "DataPathStopped {DataPath} {Details}")]
     private partial void LogStopped(string dataPath, string details);
+
+    [LoggerMessage(EventId = 106, Level = LogLevel.Information, Message = "CpuLatencyHeld {Microseconds} µs requested on /dev/cpu_dma_latency while running (kernel limit now {Current} µs)")]
+    private partial void LogCpuLatency(int microseconds, int current);
 
     [LoggerMessage(EventId = 105, Level = LogLevel.Critical, Message = "DataPathFailed {DataPath} {Problem}")]
     private partial void LogFailed(string dataPath, string problem);

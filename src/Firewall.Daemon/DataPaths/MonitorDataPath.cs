@@ -134,7 +134,7 @@ public sealed class MonitorReader : PcapPortReader
         }
         Packets++;
         var meta = new PacketMeta(_in, _out, p.IpVersion == 6);
-        Verdict v = Worker.Process(ref p, FirewallEngine.MonotonicNs(), _hook, in meta, _received, out PacketDecision d);
+        Verdict v = Worker.Process(ref p, BatchNowNs, _hook, in meta, _received, out PacketDecision d);
         Count(Worker, in d);
         if (v == Verdict.Accept) Accepted++;
         else if (v == Verdict.Reject) WouldReject++;

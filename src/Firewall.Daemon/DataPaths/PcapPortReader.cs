@@ -91,8 +91,13 @@ public abstract partial class PcapPortReader : PacketReader, IPcapFrameHandler
         {
             WaitResult wait = device.WaitForFrames(stop, WaitMilliseconds);
             if (wait == WaitResult.Stopped) return true;
-            if (wait == WaitResult.Readable) device.Dispatch(this);
             long now = FirewallEngine.MonotonicNs();
+            if (wait == WaitResult.Readable)
+            {
+                BatchNowNs = now;
+                device.Dispatch(this);
+                AfterDispatch();
+            }
             if (now - _lastMaintain >= MaintainEveryNs)
             {
                 _lastMaintain = now;
@@ -108,6 +113,15 @@ public abstract partial class PcapPortReader : PacketReader, IPcapFrameHandler
             }
         }
     }
+
+    /// <summary>
+    /// The monotonic clock read once before each pcap_dispatch: every frame of the batch is tracked at this time (the
+    /// batch takes microseconds; conntrack timeouts count in seconds).
+    /// </summary>
+    protected long BatchNowNs;
+
+    /// <summary>After each pcap_dispatch, on the reader thread (e.g. to send what the batch queued).</summary>
+    protected virtual void AfterDispatch() { }
 
     /// <summary>Once a second on the reader thread (for rate-limited logs of what the hot path only counted).</summary>
     protected virtual void Housekeeping() { }

@@ -29,11 +29,18 @@ public sealed class DataPathOptions
     public int StatsIntervalSeconds { get; set; }
     /// <summary>At stop, log every conntrack entry as conntrack -L prints it (labs and demos).</summary>
     public bool LogConntrackAtStop { get; set; }
+    /// <summary>
+    /// Hold a PM QoS request on /dev/cpu_dma_latency with this many microseconds while the data path runs (as tuned's
+    /// latency-performance profile does; 0 = idle CPUs poll instead of halting). Cuts the time a reader takes to wake
+    /// for a packet at light load, at the cost of power (on a VM: host CPU). Unset = leave the machine's setting alone.
+    /// </summary>
+    public int? CpuDmaLatencyUs { get; set; }
 
     /// <summary>Each problem names its key; empty when valid.</summary>
     public List<string> Validate(string prefix = SectionPath)
     {
         var e = new List<string>();
+        if (CpuDmaLatencyUs is < 0) e.Add($"{prefix}:CpuDmaLatencyUs must be 0 or more microseconds (got {CpuDmaLatencyUs}).");
         switch (Mode)
         {
             case DataPathMode.Bridge:
@@ -42,6 +49,8 @@ public sealed class DataPathOptions
                 else if (Bridge.Interfaces[0] == Bridge.Interfaces[1])
                     e.Add($"{prefix}:Bridge:Interfaces must name two different interfaces.");
                 if (Bridge.BufferSizeMb is < 1 or > 1024) e.Add($"{prefix}:Bridge:BufferSizeMb must be between 1 and 1024 (got {Bridge.BufferSizeMb}).");
+                if (Bridge.TxRingFrames is < 64 or > 65536 || !System.Numerics.BitOperations.IsPow2(Bridge.TxRingFrames))
+                    e.Add($"{prefix}:Bridge:TxRingFrames must be a power of two between 64 and 65536 (got {Bridge.TxRingFrames}).");
                 CheckVerdict(e, $"{prefix}:Bridge:NonIp", Bridge.NonIp);
                 CheckVerdict(e, $"{prefix}:Bridge:Arp", Bridge.Arp);
                 break;
@@ -98,6 +107,18 @@ public sealed class BridgeOptions
     public string NonIp { get; set; } = "ACCEPT";
     /// <summary>What happens to ARP frames: ACCEPT (default: IPv4 hosts on the two sides must resolve each other) or DROP.</summary>
     public string Arp { get; set; } = "ACCEPT";
+    /// <summary>
+    /// Send accepted frames through a memory-mapped AF_PACKET transmit ring on each NIC, one send() per batch read
+    /// (default); false = pcap_inject, one send() per frame.
+    /// </summary>
+    public bool TxRing { get; set; } = true;
+    /// <summary>Slots in each transmit ring (a power of two, 64–65536).</summary>
+    public int TxRingFrames { get; set; } = 1024;
+    /// <summary>
+    /// PACKET_QDISC_BYPASS on the transmit rings: frames go straight to the driver, skipping the NIC's queueing
+    /// discipline; tcpdump on the bridge ports no longer sees them leave, and a full driver queue drops them.
+    /// </summary>
+    public bool QdiscBypass { get; set; }
 }
 
 public sealed class NfqueueOptions

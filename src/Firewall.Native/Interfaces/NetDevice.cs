@@ -31,20 +31,37 @@ public static unsafe class NetDevice
     public static LinkState GetState(string name)
     {
         if (name.Length > Interop.Ioctl.IfNameSize - 1) return LinkState.Missing;
+        if (!TryInterfaceIoctl(name, Interop.Ioctl.SIOCGIFFLAGS, "SIOCGIFFLAGS", out Interop.Ioctl.IfReq request)) return LinkState.Missing;
+        if ((request.Flags & IFF_UP) == 0) return LinkState.Down;
+        return (request.Flags & IFF_RUNNING) == 0 ? LinkState.NoCarrier : LinkState.Running;
+    }
+
+    /// <summary>SIOCGIFMTU: the interface's MTU (layer 3 payload size); throws NativeException (ENODEV) when there is no such interface.</summary>
+    public static int GetMtu(string name)
+    {
+        if (name.Length <= Interop.Ioctl.IfNameSize - 1 && TryInterfaceIoctl(name, Interop.Ioctl.SIOCGIFMTU, "SIOCGIFMTU", out Interop.Ioctl.IfReq request))
+            return request.Mtu;
+        throw new NativeException($"SIOCGIFMTU {name}", Interop.Errno.ENODEV);
+    }
+
+    /// <summary>An ifreq ioctl on a throwaway socket; false when the interface does not exist, throws on other errors.</summary>
+    private static bool TryInterfaceIoctl(string name, uint command, string commandName, out Interop.Ioctl.IfReq request)
+    {
+        request = default;
         int fd = Interop.Socket.Create(Interop.Socket.AF_INET, Interop.Socket.SOCK_DGRAM | Interop.Socket.SOCK_CLOEXEC, 0);
         if (fd < 0) NativeException.ThrowLast("socket(AF_INET, SOCK_DGRAM)");
         try
         {
-            Interop.Ioctl.IfReq request = default;
-            Encoding.UTF8.GetBytes(name, new Span<byte>(request.Name, Interop.Ioctl.IfNameSize - 1));
-            if (Interop.Ioctl.Invoke(fd, Interop.Ioctl.SIOCGIFFLAGS, &request) != 0)
+            Interop.Ioctl.IfReq r = default;
+            Encoding.UTF8.GetBytes(name, new Span<byte>(r.Name, Interop.Ioctl.IfNameSize - 1));
+            if (Interop.Ioctl.Invoke(fd, command, &r) != 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
-                if (errno == Interop.Errno.ENODEV) return LinkState.Missing;
-                NativeException.Throw($"SIOCGIFFLAGS {name}", errno);
+                if (errno == Interop.Errno.ENODEV) return false;
+                NativeException.Throw($"{commandName} {name}", errno);
             }
-            if ((request.Flags & IFF_UP) == 0) return LinkState.Down;
-            return (request.Flags & IFF_RUNNING) == 0 ? LinkState.NoCarrier : LinkState.Running;
+            request = r;
+            return true;
         }
         finally
         {

@@ -6,6 +6,7 @@ internal static unsafe partial class Interop
     internal static partial class Ioctl
     {
         internal const uint SIOCGIFFLAGS = 0x8913;
+        internal const uint SIOCGIFMTU = 0x8921;
 
         internal const int IfNameSize = 16;
 
@@ -15,6 +16,12 @@ internal static unsafe partial class Interop
         {
             internal fixed byte Name[IfNameSize];
             internal short Flags;
+
+            /// <summary>ifr_mtu: the same union, read as an int.</summary>
+            internal int Mtu
+            {
+                get { fixed (short* p = &Flags) return *(int*)p; }
+            }
         }
 
         [LibraryImport(Libraries.Libc, EntryPoint = "ioctl", SetLastError = true)]

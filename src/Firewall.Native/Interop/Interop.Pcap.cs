@@ -116,6 +116,9 @@ internal static unsafe partial class Interop
         [LibraryImport(Libraries.Pcap, EntryPoint = "pcap_get_selectable_fd")]
         internal static partial int GetSelectableFd(nint pcap);
 
+        [LibraryImport(Libraries.Pcap, EntryPoint = "pcap_fileno")]
+        internal static partial int FileNo(nint pcap);
+
         [LibraryImport(Libraries.Pcap, EntryPoint = "pcap_datalink")]
         internal static partial int DataLink(nint pcap);
 

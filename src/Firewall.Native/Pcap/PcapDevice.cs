@@ -128,6 +128,20 @@ public sealed unsafe class PcapDevice : PcapHandle
         return stop.WaitAny(fds, ready[..devices.Length], timeoutMilliseconds);
     }
 
+    /// <summary>
+    /// PACKET_IGNORE_OUTGOING on the capture socket (Linux 4.20+): the kernel stops copying frames that leave this
+    /// interface into the handle's ring at all (PCAP_D_IN drops them only after the copy, in libpcap). Needed when
+    /// frames are sent on the interface through another socket (<see cref="Sockets.PacketTxRing"/>). Throws NativeException.
+    /// </summary>
+    public void IgnoreOutgoing()
+    {
+        int fd = Interop.Pcap.FileNo(Handle);
+        if (fd < 0) throw new PcapException($"pcap_fileno on {Name}", fd, "no descriptor");
+        int on = 1;
+        if (Interop.Socket.SetOption(fd, Interop.Packet.SOL_PACKET, Interop.Packet.PACKET_IGNORE_OUTGOING, &on, sizeof(int)) != 0)
+            NativeException.ThrowLast($"PACKET_IGNORE_OUTGOING on {Name}");
+    }
+
     /// <summary>pcap_inject one frame (link header included). False on failure; read <see cref="PcapHandle.LastErrorMessage"/>.</summary>
     public bool TryInject(ReadOnlySpan<byte> frame)
     {

@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using Firewall.Integration.Tests.Native.Lab;
+using Firewall.Native;
+using Firewall.Native.Interfaces;
+using Firewall.Native.Namespaces;
+using Firewall.Native.Pcap;
+using Firewall.Native.Sockets;
+
+namespace Firewall.Integration.Tests.Native;
+
+/// <summary>The AF_PACKET transmit ring on a veth pair (va ↔ vb) inside a private namespace, read back with libpcap.</summary>
+public sealed class PacketTxRingTests : IDisposable
+{
+    private readonly NetnsLab _lab = new();
+    private readonly string _ns;
+    private readonly string _va;
+    private readonly string _vb;
+
+    public PacketTxRingTests()
+    {
+        _ns = _lab.Name("p");
+        _va = _lab.Name("a");
+        _vb = _lab.Name("b");
+        _lab.Setup(() =>
+        {
+            _lab.AddNamespace("p");
+            _lab.AddVeth(_ns, _va, _ns, _vb);
+        });
+    }
+
+    public void Dispose() => _lab.Dispose();
+
+    private static readonly PcapDeviceOptions Quick = new() { TimeoutMilliseconds = 50, Filter = "ether proto 0x88b5" };
+
+    private static List<byte[]> Collect(PcapHandle handle, int expected, int milliseconds = 2000)
+    {
+        var frames = new List<byte[]>();
+        var clock = Stopwatch.StartNew();
+        while (frames.Count < expected && clock.ElapsedMilliseconds < milliseconds)
+            if (handle.ReadNext(out PcapFrame frame) == PcapReadResult.Frame && Frames.TypeOf(frame.Data) == Frames.MarkerType)
+                frames.Add(frame.Data.ToArray());
+        return frames;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void QueuedFrames_LeaveOnlyAtFlush_InOrderAndWhole(bool qdiscBypass)
+    {
+        NetNamespace.Run(_ns, () =>
+        {
+            using var reader = PcapDevice.Open(_vb, Quick);
+            using var ring = PacketTxRing.Open(_va, 64, qdiscBypass);
+            byte[][] sent = Enumerable.Range(0, 40).Select(i => Frames.Build(Frames.MarkerType, i, 60 + i * 36)).ToArray();
+            foreach (byte[] f in sent) Assert.True(ring.TryQueue(f));
+            Assert.Equal(40, ring.Pending);
+            Assert.Empty(Collect(reader, 1, 300));
+
+            Assert.Equal(0, ring.Flush());
+            Assert.Equal(0, ring.Pending);
+            List<byte[]> received = Collect(reader, sent.Length);
+            Assert.Equal(sent.Length, received.Count);
+            for (int i = 0; i < sent.Length; i++) Assert.Equal(sent[i], received[i]);
+        });
+    }
+
+    [Fact]
+    public void ManyMoreFramesThanSlots_AllArrive()
+    {
+        NetNamespace.Run(_ns, () =>
+        {
+            // a small snaplen gives small ring slots: the 1,000 frames wait in the capture ring until read
+            using var reader = PcapDevice.Open(_vb, new PcapDeviceOptions { TimeoutMilliseconds = 50, Filter = "ether proto 0x88b5", SnapLength = 128, BufferSize = 8 << 20 });
+            using var ring = PacketTxRing.Open(_va, 16);
+            int queued = 0;
+            for (int i = 0; i < 1000; i++)
+            {
+                if (ring.TryQueue(Frames.Build(Frames.MarkerType, i))) queued++;
+                if (i % 10 == 9) Assert.Equal(0, ring.Flush());
+            }
+            Assert.Equal(1000, queued);
+            Assert.Equal(0, ring.RingFull);
+            List<byte[]> received = Collect(reader, 1000, 5000);
+            Assert.Equal(Enumerable.Range(0, 1000), received.Select(f => Frames.SequenceOf(f)));
+        });
+    }
+
+    [Fact]
+    public void FrameLargerThanMtu_IsRefusedAndCounted_OthersStillGo()
+    {
+        NetNamespace.Run(_ns, () =>
+        {
+            using var reader = PcapDevice.Open(_vb, Quick);
+            using var ring = PacketTxRing.Open(_va, 64);
+            Assert.Equal(1500, ring.Mtu);
+            Assert.True(ring.TryQueue(Frames.Build(Frames.MarkerType, 0, 1514)));
+            Assert.False(ring.TryQueue(Frames.Build(Frames.MarkerType, 1, 1515)));
+            Assert.False(ring.TryQueue(new byte[10]));
+            Assert.True(ring.TryQueue(Frames.Build(Frames.MarkerType, 2)));
+            Assert.Equal(2, ring.WrongSize);
+            Assert.Equal(0, ring.Flush());
+            Assert.Equal([0, 2], Collect(reader, 2).Select(f => Frames.SequenceOf(f)));
+        });
+    }
+
+    [Fact]
+    public void Open_UnknownInterface_ThrowsNoSuchDevice()
+    {
+        var e = NetNamespace.Run(_ns, () => Assert.Throws<NativeException>(() => PacketTxRing.Open(_lab.Name("zz"))));
+        Assert.Equal(19, e.Errno); // ENODEV
+        Assert.Contains(_lab.Name("zz"), e.Message);
+    }
+
+    [Fact]
+    public void GetMtu_ReadsTheInterfaceMtu()
+    {
+        _lab.ExecChecked(_ns, $"ip link set {_va} mtu 1400");
+        Assert.Equal(1400, NetNamespace.Run(_ns, () => NetDevice.GetMtu(_va)));
+        Assert.Throws<NativeException>(() => NetNamespace.Run(_ns, () => NetDevice.GetMtu(_lab.Name("zz"))));
+    }
+
+    /// <summary>
+    /// A capture handle on the sending interface sees the ring's frames as outgoing (libpcap's direction filter works
+    /// only after the kernel copied them); PACKET_IGNORE_OUTGOING stops the copy itself.
+    /// </summary>
+    [Fact]
+    public void IgnoreOutgoing_HidesFramesSentThroughTheRing()
+    {
+        NetNamespace.Run(_ns, () =>
+        {
+            var inOut = new PcapDeviceOptions { TimeoutMilliseconds = 50, Filter = "ether proto 0x88b5", Direction = PcapDirection.InOut };
+            using var seesAll = PcapDevice.Open(_va, inOut);
+            using var ignoring = PcapDevice.Open(_va, inOut);
+            ignoring.IgnoreOutgoing();
+            using var ring = PacketTxRing.Open(_va, 64);
+            for (int i = 0; i < 5; i++) ring.TryQueue(Frames.Build(Frames.MarkerType, i));
+            Assert.Equal(0, ring.Flush());
+
+            Assert.Equal(5, Collect(seesAll, 5).Count);
+            Assert.Empty(Collect(ignoring, 1, 500));
+            Assert.Equal(0u, ignoring.GetStatistics().Received);
+        });
+    }
+}
