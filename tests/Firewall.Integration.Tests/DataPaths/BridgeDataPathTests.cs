@@ -9,42 +9,25 @@ namespace Firewall.Integration.Tests.DataPaths;
 public sealed class DataPathsCollection;
 
 /// <summary>One bridge lab with the daemon inline (seed policy plus two REJECT rules) shared by the tests of the class.</summary>
-public sealed class BridgeFixture : IDisposable
+public sealed class BridgeFixture() : DaemonFixture<BridgeTopology>(BridgeTopology.Create(), Start)
 {
     public const int HttpPort = 80;
     public const int BannerPort = 22;
     public const int RejectTcpPort = 2323;
     public const int RejectUdpPort = 5353;
 
-    public BridgeTopology T { get; }
-    public DaemonProcess Daemon { get; }
-
-    public BridgeFixture()
+    private static DaemonProcess Start(BridgeTopology t)
     {
-        T = BridgeTopology.Create();
-        try
-        {
-            var rules = DaemonConfig.SeedRules(T.PortIn);
-            rules.Insert(3, DaemonConfig.Rule($"-i {T.PortOut} -p tcp --dport {RejectTcpPort} -j REJECT --reject-with tcp-reset"));
-            rules.Insert(4, DaemonConfig.Rule($"-i {T.PortOut} -p udp --dport {RejectUdpPort} -j REJECT"));
-            var config = DaemonConfig.Create(
-                new JsonObject { ["Mode"] = "Bridge", ["Bridge"] = new JsonObject { ["Interfaces"] = new JsonArray(T.PortIn, T.PortOut), ["BufferSizeMb"] = 4 } },
-                "DROP", rules);
-            Daemon = DaemonProcess.Start(T.Lab, T.Bridge, config);
-            Traffic.StartServers(T.Lab, T.Outside, HttpPort, BannerPort, "banner-outside");
-            Traffic.StartServers(T.Lab, T.Inside, HttpPort, BannerPort, "banner-inside");
-        }
-        catch
-        {
-            T.Dispose();
-            throw;
-        }
-    }
-
-    public void Dispose()
-    {
-        Daemon.Dispose();
-        T.Dispose();
+        var rules = DaemonConfig.SeedRules(t.PortIn);
+        rules.Insert(3, DaemonConfig.Rule($"-i {t.PortOut} -p tcp --dport {RejectTcpPort} -j REJECT --reject-with tcp-reset"));
+        rules.Insert(4, DaemonConfig.Rule($"-i {t.PortOut} -p udp --dport {RejectUdpPort} -j REJECT"));
+        var config = DaemonConfig.Create(
+            new JsonObject { ["Mode"] = "Bridge", ["Bridge"] = new JsonObject { ["Interfaces"] = new JsonArray(t.PortIn, t.PortOut), ["BufferSizeMb"] = 4 } },
+            "DROP", rules);
+        var daemon = DaemonProcess.Start(t.Lab, t.Bridge, config);
+        Traffic.StartServers(t.Lab, t.Outside, HttpPort, BannerPort, "banner-outside");
+        Traffic.StartServers(t.Lab, t.Inside, HttpPort, BannerPort, "banner-inside");
+        return daemon;
     }
 }
 

@@ -129,11 +129,15 @@ public sealed class DaemonProcess : IDisposable
     /// Counters of one reader ("brA", "queue 0", …) from the newest DataPathStats line that appears after now
     /// (the configuration must set StatsIntervalSeconds), or from DataPathStopped after <see cref="Stop"/>.
     /// </summary>
-    public Dictionary<string, long> FreshCounters(string reader)
+    public Dictionary<string, long> FreshCounters(string reader) => ParseCounters(FreshDetails(), reader);
+
+    /// <summary>All readers' counters ("NAME: k=v …; NAME2: …") of the newest DataPathStats line that appears after now,
+    /// for <see cref="ParseCounters"/> (several readers from one line).</summary>
+    public string FreshDetails()
     {
         int seen = EventsNamed("DataPathStats").Count();
         var e = WaitForEvent("DataPathStats", seen + 1, TimeSpan.FromSeconds(10)); // the second one is surely after now
-        return ParseCounters(e.Property("Details") ?? "", reader);
+        return e.Property("Details") ?? "";
     }
 
     public Dictionary<string, long> FinalCounters(string reader) =>
@@ -180,6 +184,31 @@ public sealed class DaemonProcess : IDisposable
     {
         _process.Signal("KILL");
         _process.WaitForExit(TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>SIGSTOP to the daemon's own PID; returns once every thread of it is stopped (it reads nothing until
+    /// <see cref="Resume"/>). A test that freezes must resume in a finally block.</summary>
+    public void Freeze()
+    {
+        _process.Signal("STOP");
+        if (!NetLab.WaitUntil(AllThreadsStopped, TimeSpan.FromSeconds(5)))
+            throw new TimeoutException($"firewall-daemon (PID {Pid}) did not stop on SIGSTOP");
+    }
+
+    /// <summary>SIGCONT (harmless when the daemon is not stopped or has exited).</summary>
+    public void Resume() => _process.Signal("CONT");
+
+    private bool AllThreadsStopped()
+    {
+        foreach (var task in Directory.GetDirectories($"/proc/{Pid}/task"))
+        {
+            string stat;
+            try { stat = File.ReadAllText(Path.Combine(task, "stat")); }
+            catch (IOException) { continue; } // the thread ended
+            // "TID (comm) STATE …": comm may hold spaces and parentheses, the state follows the last ')'
+            if (stat[stat.LastIndexOf(')') + 2] != 'T') return false;
+        }
+        return true;
     }
 
     public bool HasExited => _process.HasExited;

@@ -6,43 +6,16 @@ using R = Firewall.Integration.Tests.Lab.RoutedTopology;
 namespace Firewall.Integration.Tests.DataPaths;
 
 /// <summary>client — router (daemon on NFQUEUE, FORWARD) — server, the router's iptables rules managed by the daemon.</summary>
-public sealed class NfqueueFixture : IDisposable
+public sealed class NfqueueFixture() : RoutedDaemonFixture(t => NfqueueConfig.Create(t, queueBypass: true))
 {
-    public const int HttpPort = RoutedPolicyTests.HttpPort;
-    public const int BannerPort = RoutedPolicyTests.BannerPort;
     public const int RejectTcpPort = 2323;
-
-    public R T { get; }
-    public DaemonProcess Daemon { get; }
-
-    public NfqueueFixture()
-    {
-        NetLab.RequireTools("curl", "socat", "ping", "tcpdump", "iperf3", "dotnet");
-        T = R.Create();
-        try
-        {
-            Daemon = DaemonProcess.Start(T.Lab, T.Router, NfqueueConfig.Create(T, queueBypass: true));
-            Traffic.StartServers(T.Lab, T.Server, HttpPort, BannerPort, "banner-server");
-            Traffic.StartServers(T.Lab, T.Client, HttpPort, BannerPort, "banner-client");
-        }
-        catch
-        {
-            T.Dispose();
-            throw;
-        }
-    }
-
-    public void Dispose()
-    {
-        Daemon.Dispose();
-        T.Dispose();
-    }
 }
 
 public static class NfqueueConfig
 {
-    /// <summary>The seed policy (NEW only from the client side) plus a tcp-reset REJECT for the server side's port 2323.</summary>
-    public static JsonObject Create(R t, bool queueBypass, int queue = 0)
+    /// <summary>The seed policy (NEW only from the client side) plus a tcp-reset REJECT for the server side's port 2323,
+    /// on <paramref name="queues"/> (default: queue 0; several: consecutive, --queue-balance).</summary>
+    public static JsonObject Create(R t, bool queueBypass, params int[] queues)
     {
         var rules = DaemonConfig.SeedRules(t.RouterClientLink);
         rules.Insert(3, DaemonConfig.Rule($"-i {t.RouterServerLink} -p tcp --dport {NfqueueFixture.RejectTcpPort} -j REJECT --reject-with tcp-reset"));
@@ -51,7 +24,7 @@ public static class NfqueueConfig
             ["Mode"] = "Nfqueue",
             ["Nfqueue"] = new JsonObject
             {
-                ["Queues"] = new JsonArray(queue),
+                ["Queues"] = new JsonArray([.. (queues.Length > 0 ? queues : [0]).Select(q => JsonValue.Create(q))]),
                 ["ManageKernelRules"] = true,
                 ["Chains"] = new JsonArray("FORWARD"),
                 ["QueueBypass"] = queueBypass,

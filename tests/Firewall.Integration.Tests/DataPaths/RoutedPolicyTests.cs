@@ -1,7 +1,29 @@
+using System.Text.Json.Nodes;
 using Firewall.Integration.Tests.Lab;
 using R = Firewall.Integration.Tests.Lab.RoutedTopology;
 
 namespace Firewall.Integration.Tests.DataPaths;
+
+/// <summary>
+/// A routed topology with the daemon started on its router from <c>config</c> (which may also prepare the topology)
+/// and the servers <see cref="RoutedPolicyTests"/> talks to on both hosts.
+/// </summary>
+public abstract class RoutedDaemonFixture(Func<R, JsonObject> config) : DaemonFixture<R>(CreateTopology(), t => Start(t, config))
+{
+    private static R CreateTopology()
+    {
+        NetLab.RequireTools("curl", "socat", "ping", "tcpdump", "iperf3", "dotnet");
+        return R.Create();
+    }
+
+    private static DaemonProcess Start(R t, Func<R, JsonObject> config)
+    {
+        var daemon = DaemonProcess.Start(t.Lab, t.Router, config(t));
+        Traffic.StartServers(t.Lab, t.Server, RoutedPolicyTests.HttpPort, RoutedPolicyTests.BannerPort, "banner-server");
+        Traffic.StartServers(t.Lab, t.Client, RoutedPolicyTests.HttpPort, RoutedPolicyTests.BannerPort, "banner-client");
+        return daemon;
+    }
+}
 
 /// <summary>
 /// The seed policy on a routed topology (client — daemon on the router — server), the same for every routed data path

@@ -9,13 +9,37 @@ public static class Traffic
     public static string Url(string address, int port) =>
         address.Contains(':') ? $"http://[{address}]:{port}/" : $"http://{address}:{port}/";
 
-    /// <summary>curl's HTTP status ("000" when nothing answered) and exit code (7 = refused, 28 = timed out).</summary>
-    public static (string Status, int ExitCode) Http(NetLab lab, string ns, string address, int port, int timeoutSeconds = 3)
+    /// <summary>curl's HTTP status ("000" when nothing answered) and exit code (7 = refused, 28 = timed out);
+    /// from <paramref name="source"/> when given (one of the host's addresses).</summary>
+    public static (string Status, int ExitCode) Http(NetLab lab, string ns, string address, int port, int timeoutSeconds = 3, string? source = null)
     {
-        var r = lab.Run(ns, TimeSpan.FromSeconds(timeoutSeconds + 5), "curl",
-            ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", timeoutSeconds.ToString(CultureInfo.InvariantCulture),
-             "--connect-timeout", timeoutSeconds.ToString(CultureInfo.InvariantCulture), Url(address, port)], input: null);
+        var r = lab.Run(ns, TimeSpan.FromSeconds(timeoutSeconds + 5), "curl", CurlArgs(address, port, timeoutSeconds, source), input: null);
         return (r.Stdout.Trim(), r.ExitCode);
+    }
+
+    /// <summary><paramref name="count"/> curl requests running at the same time (each its own connection and source
+    /// port); their HTTP statuses ("000" when nothing answered).</summary>
+    public static string[] HttpConcurrently(NetLab lab, string ns, string address, int port, int count, int timeoutSeconds = 3)
+    {
+        var curls = new List<LabProcess>();
+        try
+        {
+            for (int i = 0; i < count; i++) curls.Add(lab.StartBackground(ns, "curl", CurlArgs(address, port, timeoutSeconds, source: null)));
+            foreach (var c in curls)
+                if (!c.WaitForExit(TimeSpan.FromSeconds(timeoutSeconds + 10))) throw new TimeoutException($"{c.CommandLine} did not finish");
+            return [.. curls.Select(c => c.Stdout.Trim())];
+        }
+        finally
+        {
+            foreach (var c in curls) c.Dispose();
+        }
+    }
+
+    private static string[] CurlArgs(string address, int port, int timeoutSeconds, string? source)
+    {
+        string t = timeoutSeconds.ToString(CultureInfo.InvariantCulture);
+        string[] args = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", t, "--connect-timeout", t, Url(address, port)];
+        return source is null ? args : ["--interface", source, .. args];
     }
 
     /// <summary>Connects with socat and returns the first line the server sent ("" when nothing answered).</summary>
@@ -26,7 +50,7 @@ public static class Traffic
         return r.Stdout.Split('\n')[0].Trim();
     }
 
-    /// <summary>Pings <paramref name="count"/> times; returns the number of replies.</summary>
+    /// <summary>Pings <paramref name="count"/> times, 0.2 s apart; returns the number of replies.</summary>
     public static int Ping(NetLab lab, string ns, string address, int count = 3)
     {
         var r = lab.Run(ns, TimeSpan.FromSeconds(count + 5), "ping",

@@ -9,36 +9,17 @@ namespace Firewall.Integration.Tests.DataPaths;
 /// Topology A of the data-path notes: client — router — server, the router policy-routes everything arriving from
 /// either host into the daemon's TUN (table 100), the daemon writes accepted packets back, the kernel forwards them.
 /// </summary>
-public sealed class TunFixture : IDisposable
+public sealed class TunFixture() : RoutedDaemonFixture(t => Config(t, TunNameIn(t)))
 {
-    public const int HttpPort = RoutedPolicyTests.HttpPort;
-    public const int BannerPort = RoutedPolicyTests.BannerPort;
     public const int RejectTcpPort = 2323;
 
-    public R T { get; }
-    public DaemonProcess Daemon { get; }
-    public string TunName { get; }
+    public string TunName => TunNameIn(T);
 
-    public TunFixture()
-    {
-        NetLab.RequireTools("curl", "socat", "ping", "tcpdump", "iperf3", "dotnet");
-        T = R.Create();
-        try
-        {
-            TunName = T.Lab.Prefix + "t";
-            Daemon = DaemonProcess.Start(T.Lab, T.Router, Config(T, TunName));
-            Traffic.StartServers(T.Lab, T.Server, HttpPort, BannerPort, "banner-server");
-            Traffic.StartServers(T.Lab, T.Client, HttpPort, BannerPort, "banner-client");
-        }
-        catch
-        {
-            T.Dispose();
-            throw;
-        }
-    }
+    public static string TunNameIn(R t) => t.Lab.Prefix + "t";
 
-    /// <summary>The seed policy written with addresses (a TUN hides the interfaces) plus tcp-reset REJECTs from the server side.</summary>
-    public static JsonObject Config(R t, string tun)
+    /// <summary>The seed policy written with addresses (a TUN hides the interfaces) plus tcp-reset REJECTs from the server side;
+    /// <paramref name="multiQueue"/>: one TUN queue (and reader) per processor.</summary>
+    public static JsonObject Config(R t, string tun, bool multiQueue = false)
     {
         var rules = DaemonConfig.SeedRules(null, "198.18.1.0/24", "2001:db8:1::/64");
         rules.Insert(3, DaemonConfig.Rule($"-s 198.18.2.0/24 -p tcp --dport {RejectTcpPort} -j REJECT --reject-with tcp-reset"));
@@ -49,17 +30,12 @@ public sealed class TunFixture : IDisposable
             ["Tun"] = new JsonObject
             {
                 ["Name"] = tun,
+                ["MultiQueue"] = multiQueue,
                 ["ManageRoutes"] = true,
                 ["RouteTable"] = 100,
                 ["FromInterfaces"] = new JsonArray(t.RouterClientLink, t.RouterServerLink),
             },
         }, "DROP", rules);
-    }
-
-    public void Dispose()
-    {
-        Daemon.Dispose();
-        T.Dispose();
     }
 }
 

@@ -91,5 +91,22 @@ public sealed class RoutedTopology : IDisposable
         }
     }
 
+    /// <summary>The i-th extra client address (see <see cref="AddClientAddresses"/>): 198.18.1.(100+i), 2001:db8:1::(100+i in hex).</summary>
+    public static string ExtraClientAddress(int i, bool v6) =>
+        v6 ? $"2001:db8:1::{100 + i:x}" : $"198.18.1.{100 + i}";
+
+    /// <summary>Gives the client <paramref name="count"/> more addresses in its /24 and /64 (<see cref="ExtraClientAddress"/>),
+    /// with permanent neighbour entries for them on the router.</summary>
+    public void AddClientAddresses(int count)
+    {
+        for (int i = 0; i < count; i++)
+            foreach (bool v6 in new[] { false, true })
+            {
+                string a = ExtraClientAddress(i, v6);
+                Lab.AddAddress(Client, ClientLink, a + (v6 ? "/64" : "/24"));
+                Lab.AddNeighbor(Router, RouterClientLink, a, ClientMac);
+            }
+    }
+
     public void Dispose() => Lab.Dispose();
 }
