@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
-# Data-path benchmark: sudo ./deploy/bench-datapaths.sh   (not part of test.sh; takes about 2 minutes)
+# Data-path benchmark: sudo ./deploy/bench-datapaths.sh   (not part of test.sh; takes about 5 minutes)
 #
-# One run, two small topologies in network namespaces, four set-ups with the same stateful policy
+# Four set-ups side by side in network namespaces, all with the same stateful policy
 # (ESTABLISHED,RELATED accepted · INVALID dropped · NEW only from the client side · policy DROP):
 #   kernel bridge   : Linux bridge + br_netfilter + iptables conntrack rules (physdev for the client port)
-#   daemon bridge   : firewall-daemon Bridge mode (libpcap) on the same two ports
+#   daemon bridge   : firewall-daemon Bridge mode (libpcap in, AF_PACKET transmit ring out) between two ports
 #   kernel routing  : plain forwarding + iptables conntrack rules in FORWARD
 #   daemon NFQUEUE  : forwarding + firewall-daemon Nfqueue mode (ManageKernelRules, F_GSO, batch verdicts)
-# Each is measured with iperf3 TCP (DURATION s), iperf3 UDP with 64-byte payloads at full speed (packets sent,
-# forwarded = arrived at the server's NIC, and received by iperf3, per second), and ping at light load (100/s) for the
-# round-trip time p50/p99, once as the machine is and once with /dev/cpu_dma_latency held at 0 (for the daemon through
-# its CpuDmaLatencyUs option); the daemon figures are printed as ratios to the kernel's and as added latency.
-# BRIDGE_EXTRA adds JSON members to the daemon's Bridge section (e.g. BRIDGE_EXTRA='"TxRing": false'). Environment: DURATION (default 5), PINGS (default 500), ONLY (bridge or nfqueue:
-# measure one path and its kernel baseline only).
+# The machine is shared and noisy, so the set-ups are measured in alternation, ROUNDS times each, and the figures
+# are medians over rounds (throughput) or taken over all rounds' samples together (latency):
+#   - iperf3 TCP for DURATION s (receiver's bit rate)
+#   - iperf3 UDP with 64-byte payloads at full speed for DURATION s: packets per second sent by iperf3, forwarded
+#     (arrived at the server's NIC) and received (read by the iperf3 server)
+#   - ping every 10 ms (PINGS per round, after warm-up), round-trip p50 and p99, once as the machine is and once
+#     with /dev/cpu_dma_latency held at 0 for everything measured (what the daemon's CpuDmaLatencyUs does)
+# Ratios are daemon / kernel; added latency is daemon − kernel.
+# Environment: DURATION (default 3), ROUNDS (default 5), PINGS (per round, default 200), ONLY (bridge or nfqueue),
+# BRIDGE_EXTRA (JSON members added to the daemon's Bridge section, e.g. BRIDGE_EXTRA='"TxRing": false').
 set -euo pipefail
-DURATION=${DURATION:-5}
-PINGS=${PINGS:-500}
+DURATION=${DURATION:-3}
+ROUNDS=${ROUNDS:-5}
+PINGS=${PINGS:-200}
 ONLY=${ONLY:-}
 case "$ONLY" in ""|bridge|nfqueue) ;; *) echo "ONLY must be bridge or nfqueue (got '$ONLY')" >&2; exit 1;; esac
 REPO=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -24,6 +29,7 @@ for t in ip iperf3 ping ethtool python3 sysctl; do command -v "$t" >/dev/null ||
 IPT=$(command -v iptables-legacy || command -v iptables) || { echo "missing iptables" >&2; exit 1; }
 DOTNET=$(command -v dotnet || echo /usr/share/dotnet/dotnet)
 [ -x "$DOTNET" ] || { echo "dotnet (.NET 10 SDK) not found" >&2; exit 1; }
+[ -e /dev/cpu_dma_latency ] || { echo "/dev/cpu_dma_latency missing (kernel without PM QoS)" >&2; exit 1; }
 
 echo "== building firewall-daemon (Release)"
 "$DOTNET" build "$REPO/src/Firewall.Daemon" -c Release -nologo -v q >/dev/null
@@ -31,7 +37,7 @@ DLL="$REPO/src/Firewall.Daemon/bin/Release/net10.0/firewall-daemon.dll"
 
 P="fwb$(printf '%04x' $((RANDOM)))"
 WORK=$(mktemp -d /tmp/fw-bench.XXXXXX)
-NAMESPACES=("${P}c" "${P}b" "${P}s" "${P}rc" "${P}r" "${P}rs")
+NAMESPACES=()
 PIDS=()
 cleanup() {
   trap - EXIT INT TERM
@@ -44,73 +50,44 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 nx() { ip netns exec "$@"; }
+addns() { for ns in "$@"; do ip netns add "$ns"; NAMESPACES+=("$ns"); ip -n "$ns" link set lo up; done; }
 
 # ---------------------------------------------------------------- topologies
-for ns in "${NAMESPACES[@]}"; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
-# bridge: client 198.18.90.1 — [ba | bb] — server 198.18.90.2 (one subnet)
-ip link add "${P}c0" netns "${P}c" type veth peer name "${P}ba" netns "${P}b"
-ip link add "${P}s0" netns "${P}s" type veth peer name "${P}bb" netns "${P}b"
-ip -n "${P}c" addr add 198.18.90.1/24 dev "${P}c0"; ip -n "${P}s" addr add 198.18.90.2/24 dev "${P}s0"
-for l in "${P}c:${P}c0" "${P}s:${P}s0" "${P}b:${P}ba" "${P}b:${P}bb"; do ip -n "${l%%:*}" link set "${l#*:}" up; done
-nx "${P}c" ethtool -K "${P}c0" tx off tso off gso off >/dev/null 2>&1 || true
-nx "${P}s" ethtool -K "${P}s0" tx off tso off gso off >/dev/null 2>&1 || true
-for l in "${P}ba" "${P}bb"; do for f in gro lro tso gso; do nx "${P}b" ethtool -K "$l" "$f" off >/dev/null 2>&1 || true; done; done
-# routed: client 198.18.91.2 — router (.91.1 | 198.18.92.1) — server 198.18.92.2 (default offloads)
-ip link add "${P}rc0" netns "${P}rc" type veth peer name "${P}r0" netns "${P}r"
-ip link add "${P}rs0" netns "${P}rs" type veth peer name "${P}r1" netns "${P}r"
-ip -n "${P}rc" addr add 198.18.91.2/24 dev "${P}rc0"; ip -n "${P}r" addr add 198.18.91.1/24 dev "${P}r0"
-ip -n "${P}rs" addr add 198.18.92.2/24 dev "${P}rs0"; ip -n "${P}r" addr add 198.18.92.1/24 dev "${P}r1"
-for l in "${P}rc:${P}rc0" "${P}rs:${P}rs0" "${P}r:${P}r0" "${P}r:${P}r1"; do ip -n "${l%%:*}" link set "${l#*:}" up; done
-ip -n "${P}rc" route add default via 198.18.91.1; ip -n "${P}rs" route add default via 198.18.92.1
-nx "${P}r" sysctl -qw net.ipv4.ip_forward=1
-sleep 1
-
-# ---------------------------------------------------------------- measuring
-declare -A TCP UDP FWD SENT P50 P99
-# ping every 10 ms (after 100 warm-up pings): prints "p50 p99" in µs
-rtt() { # rtt CLIENT_NS ADDR
-  nx "$1" ping -c 100 -i 0.01 -W 1 -q "$2" >/dev/null || true
-  nx "$1" ping -n -c "$PINGS" -i 0.01 -W 1 "$2" | python3 -c 'import sys,re
-v=sorted(float(m.group(1)) for m in (re.search(r"time=([0-9.]+)", l) for l in sys.stdin) if m)
-q=lambda p: v[min(len(v)-1, int(p*len(v)))]*1000 if v else float("nan")
-print("%.0f %.0f" % (q(0.50), q(0.99)))'
+# bridge X: client 198.18.N.1 — [Xba | Xbb] — server 198.18.N.2 (one subnet); hosts tx/tso/gso off, ports gro/lro/tso/gso off
+bridge_topology() { # bridge_topology X N
+  local x=$1 n=$2
+  addns "${P}${x}c" "${P}${x}b" "${P}${x}s"
+  ip link add "${P}${x}c0" netns "${P}${x}c" type veth peer name "${P}${x}ba" netns "${P}${x}b"
+  ip link add "${P}${x}s0" netns "${P}${x}s" type veth peer name "${P}${x}bb" netns "${P}${x}b"
+  ip -n "${P}${x}c" addr add "198.18.$n.1/24" dev "${P}${x}c0"; ip -n "${P}${x}s" addr add "198.18.$n.2/24" dev "${P}${x}s0"
+  for l in "${P}${x}c:${P}${x}c0" "${P}${x}s:${P}${x}s0" "${P}${x}b:${P}${x}ba" "${P}${x}b:${P}${x}bb"; do ip -n "${l%%:*}" link set "${l#*:}" up; done
+  nx "${P}${x}c" ethtool -K "${P}${x}c0" tx off tso off gso off >/dev/null 2>&1 || true
+  nx "${P}${x}s" ethtool -K "${P}${x}s0" tx off tso off gso off >/dev/null 2>&1 || true
+  for l in "${P}${x}ba" "${P}${x}bb"; do for f in gro lro tso gso; do nx "${P}${x}b" ethtool -K "$l" "$f" off >/dev/null 2>&1 || true; done; done
 }
-rx_packets() { nx "$1" cat "/sys/class/net/$2/statistics/rx_packets"; }
-measure() { # measure KEY LABEL CLIENT_NS SERVER_NS SERVER_ADDR SERVER_IF
-  local label=$1 title=$2 c=$3 s=$4 addr=$5 sif=$6 out r50 r99 rx0 rx1
-  nx "$c" ping -c 3 -W 1 -q "$addr" >/dev/null || { echo "   $label: no connectivity" >&2; return 1; }
-  # latency first, at light load (before the floods leave backlogs behind)
-  read -r r50 r99 < <(rtt "$c" "$addr")
-  ip netns exec "$s" iperf3 -s -1 -p 5201 >/dev/null 2>&1 & local srv=$!; PIDS+=($srv); sleep 0.5
-  out=$(nx "$c" iperf3 -c "$addr" -p 5201 -t "$DURATION" -J 2>/dev/null || true); wait "$srv" 2>/dev/null || true
-  TCP[$label]=$(python3 -c 'import json,sys; d=json.loads(sys.stdin.read() or "{}"); print("%.0f" % (d.get("end",{}).get("sum_received",{}).get("bits_per_second",0)/1e6))' <<<"$out")
-  ip netns exec "$s" iperf3 -s -1 -p 5201 >/dev/null 2>&1 & srv=$!; PIDS+=($srv); sleep 0.5
-  rx0=$(rx_packets "$s" "$sif")
-  out=$(nx "$c" iperf3 -c "$addr" -p 5201 -u -l 64 -b 0 -t "$DURATION" -J 2>/dev/null || true); wait "$srv" 2>/dev/null || true
-  rx1=$(rx_packets "$s" "$sif")
-  # sent = what iperf3 sent; forwarded = frames that reached the server's NIC; received = what iperf3 read
-  read -r SENT[$label] FWD[$label] UDP[$label] < <(python3 -c 'import json,sys
-d=json.loads(sys.stdin.read() or "{}"); s=d.get("end",{}).get("sum",{}); secs=s.get("seconds",0) or 1
-print("%.1f %.1f %.1f" % (s.get("packets",0)/secs/1000, (int(sys.argv[2])-int(sys.argv[1]))/secs/1000, (s.get("packets",0)-s.get("lost_packets",0))/secs/1000))' "$rx0" "$rx1" <<<"$out")
-  P50[$label]=$r50; P99[$label]=$r99
-  printf '   %-15s TCP %6s Mbit/s   UDP-64 sent %6s  forwarded %6s  received %6s kpps   RTT p50 %5s us  p99 %5s us\n' "$title" "${TCP[$label]}" "${SENT[$label]}" "${FWD[$label]}" "${UDP[$label]}" "${P50[$label]}" "${P99[$label]}"
+# routed X: client 198.18.N.2 — router (.N.1 | 198.18.M.1) — server 198.18.M.2 (default offloads)
+routed_topology() { # routed_topology X N M
+  local x=$1 n=$2 m=$3
+  addns "${P}${x}c" "${P}${x}r" "${P}${x}s"
+  ip link add "${P}${x}c0" netns "${P}${x}c" type veth peer name "${P}${x}r0" netns "${P}${x}r"
+  ip link add "${P}${x}s0" netns "${P}${x}s" type veth peer name "${P}${x}r1" netns "${P}${x}r"
+  ip -n "${P}${x}c" addr add "198.18.$n.2/24" dev "${P}${x}c0"; ip -n "${P}${x}r" addr add "198.18.$n.1/24" dev "${P}${x}r0"
+  ip -n "${P}${x}s" addr add "198.18.$m.2/24" dev "${P}${x}s0"; ip -n "${P}${x}r" addr add "198.18.$m.1/24" dev "${P}${x}r1"
+  for l in "${P}${x}c:${P}${x}c0" "${P}${x}s:${P}${x}s0" "${P}${x}r:${P}${x}r0" "${P}${x}r:${P}${x}r1"; do ip -n "${l%%:*}" link set "${l#*:}" up; done
+  ip -n "${P}${x}c" route add default via "198.18.$n.1"; ip -n "${P}${x}s" route add default via "198.18.$m.1"
+  nx "${P}${x}r" sysctl -qw net.ipv4.ip_forward=1
 }
-# latency only, with every CPU held out of halt through /dev/cpu_dma_latency = 0 (tuned's latency-performance)
-measure_lowlat() { # measure_lowlat KEY LABEL CLIENT_NS ADDR [hold]
-  local label=$1 title=$2 c=$3 addr=$4 holder="" r50 r99
-  if [ "${5:-}" = hold ]; then
-    python3 -c 'import os,struct,time; f=os.open("/dev/cpu_dma_latency",os.O_WRONLY); os.write(f,struct.pack("i",0)); time.sleep(3600)' & holder=$!; PIDS+=($holder); sleep 0.3
-  fi
-  read -r r50 r99 < <(rtt "$c" "$addr")
-  [ -z "$holder" ] || { kill "$holder"; wait "$holder" 2>/dev/null || true; }
-  P50[$label]=$r50; P99[$label]=$r99
-  printf '   %-15s RTT p50 %5s us  p99 %5s us   (cpu_dma_latency 0)\n' "$title" "${P50[$label]}" "${P99[$label]}"
+state_rules() { # state_rules NS INSIDE_MATCH...
+  local ns=$1; shift
+  nx "$ns" "$IPT" -P FORWARD DROP
+  nx "$ns" "$IPT" -A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+  nx "$ns" "$IPT" -A FORWARD -m conntrack --ctstate INVALID -j DROP
+  nx "$ns" "$IPT" -A FORWARD "$@" -m conntrack --ctstate NEW -j ACCEPT
 }
-
-daemon_config() { # daemon_config FILE DATAPATH_JSON INSIDE_MATCH
-  cat >"$1" <<EOF
+daemon_config() { # daemon_config NAME DATAPATH_JSON INSIDE_MATCH
+  cat >"$WORK/$1.json" <<EOF
 { "Firewall": { "DataPath": $2,
-    "Control": { "SocketPath": "$WORK/control.sock" }, "State": { "Directory": "$WORK/state" },
+    "Control": { "SocketPath": "$WORK/$1.sock" }, "State": { "Directory": "$WORK/$1.state" },
     "Rules": { "Filter": { "Forward": { "Policy": "DROP", "Rules": [
       { "Iptables": "-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT" },
       { "Iptables": "-m conntrack --ctstate INVALID -j DROP" },
@@ -119,71 +96,113 @@ daemon_config() { # daemon_config FILE DATAPATH_JSON INSIDE_MATCH
     "WriteTo": [ { "Name": "Console", "Args": { "formatter": "Serilog.Formatting.Json.JsonFormatter, Serilog" } } ] } }
 EOF
 }
-start_daemon() { # start_daemon NS CONFIG
-  ip netns exec "$1" "$DOTNET" "$DLL" --config "$2" >"$WORK/daemon.log" 2>&1 & DAEMON=$!; PIDS+=($DAEMON)
+start_daemon() { # start_daemon NAME NS
+  ip netns exec "$2" "$DOTNET" "$DLL" --config "$WORK/$1.json" >"$WORK/$1.log" 2>&1 & local pid=$!; PIDS+=($pid)
   sleep 4
-  kill -0 "$DAEMON" 2>/dev/null || { cat "$WORK/daemon.log"; echo "daemon failed" >&2; exit 1; }
+  kill -0 "$pid" 2>/dev/null || { cat "$WORK/$1.log"; echo "daemon $1 failed to start" >&2; exit 1; }
 }
-stop_daemon() { kill -TERM "$DAEMON"; wait "$DAEMON" 2>/dev/null || true; }
-state_rules() { # state_rules NS INSIDE_MATCH...
-  local ns=$1; shift
-  nx "$ns" "$IPT" -P FORWARD DROP
-  nx "$ns" "$IPT" -A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
-  nx "$ns" "$IPT" -A FORWARD -m conntrack --ctstate INVALID -j DROP
-  nx "$ns" "$IPT" -A FORWARD "$@" -m conntrack --ctstate NEW -j ACCEPT
-}
-flush_rules() { nx "$1" "$IPT" -F FORWARD; nx "$1" "$IPT" -P FORWARD ACCEPT; }
 
-echo "== $(nproc) CPUs, $(uname -r), DURATION=${DURATION}s, PINGS=$PINGS"
+# SETUPS: key → "title|client ns|server ns|server address|server NIC"
+declare -A SETUP
+ORDER=()
 if [ "$ONLY" != nfqueue ]; then
-echo "== bridge: client 198.18.90.1 — bridge — server 198.18.90.2"
-ip -n "${P}b" link add "${P}br" type bridge
-ip -n "${P}b" link set "${P}ba" master "${P}br"; ip -n "${P}b" link set "${P}bb" master "${P}br"; ip -n "${P}b" link set "${P}br" up
-nx "${P}b" sysctl -qw net.bridge.bridge-nf-call-iptables=1
-state_rules "${P}b" -m physdev --physdev-in "${P}ba"
-sleep 2
-measure kbridge "kernel bridge" "${P}c" "${P}s" 198.18.90.2 "${P}s0"
-measure_lowlat kbridge0 "kernel bridge" "${P}c" 198.18.90.2 hold
-flush_rules "${P}b"
-ip -n "${P}b" link del "${P}br"
-for l in "${P}ba" "${P}bb"; do ip -n "${P}b" link set "$l" up; done
-BRIDGE="\"Interfaces\": [ \"${P}ba\", \"${P}bb\" ], \"BufferSizeMb\": 32${BRIDGE_EXTRA:+, $BRIDGE_EXTRA}"
-daemon_config "$WORK/bridge.json" "{ \"Mode\": \"Bridge\", \"Bridge\": { $BRIDGE } }" "-i ${P}ba"
-start_daemon "${P}b" "$WORK/bridge.json"
-measure dbridge "daemon bridge" "${P}c" "${P}s" 198.18.90.2 "${P}s0"
-stop_daemon
-daemon_config "$WORK/bridge.json" "{ \"Mode\": \"Bridge\", \"CpuDmaLatencyUs\": 0, \"Bridge\": { $BRIDGE } }" "-i ${P}ba"
-start_daemon "${P}b" "$WORK/bridge.json"
-measure_lowlat dbridge0 "daemon bridge" "${P}c" 198.18.90.2
-stop_daemon
+  bridge_topology k 90
+  ip -n "${P}kb" link add "${P}kbr" type bridge
+  ip -n "${P}kb" link set "${P}kba" master "${P}kbr"; ip -n "${P}kb" link set "${P}kbb" master "${P}kbr"; ip -n "${P}kb" link set "${P}kbr" up
+  nx "${P}kb" sysctl -qw net.bridge.bridge-nf-call-iptables=1
+  state_rules "${P}kb" -m physdev --physdev-in "${P}kba"
+  SETUP[kbridge]="kernel bridge|${P}kc|${P}ks|198.18.90.2|${P}ks0"
+  bridge_topology d 93
+  daemon_config bridge "{ \"Mode\": \"Bridge\", \"Bridge\": { \"Interfaces\": [ \"${P}dba\", \"${P}dbb\" ], \"BufferSizeMb\": 32${BRIDGE_EXTRA:+, $BRIDGE_EXTRA} } }" "-i ${P}dba"
+  start_daemon bridge "${P}db"
+  SETUP[dbridge]="daemon bridge|${P}dc|${P}ds|198.18.93.2|${P}ds0"
+  ORDER+=(kbridge dbridge)
 fi
-
 if [ "$ONLY" != bridge ]; then
-echo "== routed: client 198.18.91.2 — router — server 198.18.92.2"
-state_rules "${P}r" -i "${P}r0"
-measure krouting "kernel routing" "${P}rc" "${P}rs" 198.18.92.2 "${P}rs0"
-measure_lowlat krouting0 "kernel routing" "${P}rc" 198.18.92.2 hold
-flush_rules "${P}r"
-NFQ="\"Queues\": [ 0 ], \"ManageKernelRules\": true, \"QueueBypass\": false, \"Gso\": true, \"Families\": [ \"IPv4\" ]"
-daemon_config "$WORK/nfq.json" "{ \"Mode\": \"Nfqueue\", \"Nfqueue\": { $NFQ } }" "-i ${P}r0"
-start_daemon "${P}r" "$WORK/nfq.json"
-measure dnfq "daemon NFQUEUE" "${P}rc" "${P}rs" 198.18.92.2 "${P}rs0"
-stop_daemon
-daemon_config "$WORK/nfq.json" "{ \"Mode\": \"Nfqueue\", \"CpuDmaLatencyUs\": 0, \"Nfqueue\": { $NFQ } }" "-i ${P}r0"
-start_daemon "${P}r" "$WORK/nfq.json"
-measure_lowlat dnfq0 "daemon NFQUEUE" "${P}rc" 198.18.92.2
-stop_daemon
+  routed_topology r 91 92
+  state_rules "${P}rr" -i "${P}rr0"
+  SETUP[krouting]="kernel routing|${P}rc|${P}rs|198.18.92.2|${P}rs0"
+  routed_topology q 94 95
+  daemon_config nfq "{ \"Mode\": \"Nfqueue\", \"Nfqueue\": { \"Queues\": [ 0 ], \"ManageKernelRules\": true, \"QueueBypass\": false, \"Gso\": true, \"Families\": [ \"IPv4\" ] } }" "-i ${P}qr0"
+  start_daemon nfq "${P}qr"
+  SETUP[dnfq]="daemon NFQUEUE|${P}qc|${P}qs|198.18.95.2|${P}qs0"
+  ORDER+=(krouting dnfq)
 fi
+sleep 1
+for k in "${ORDER[@]}"; do
+  IFS='|' read -r title c s addr sif <<<"${SETUP[$k]}"
+  nx "$c" ping -c 3 -W 1 -q "$addr" >/dev/null || { echo "$title: no connectivity" >&2; exit 1; }
+done
 
-echo "== ratios (daemon / kernel) and added latency (daemon - kernel)"
+# ---------------------------------------------------------------- measuring
+rtt_round() { # rtt_round KEY FILE: PINGS pings every 10 ms, the RTTs in µs appended to FILE
+  IFS='|' read -r _ c _ addr _ <<<"${SETUP[$1]}"
+  nx "$c" ping -n -c "$PINGS" -i 0.01 -W 1 "$addr" | sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' >>"$2"
+}
+tcp_round() { # tcp_round KEY: Mbit/s
+  local out srv
+  IFS='|' read -r _ c s addr _ <<<"${SETUP[$1]}"
+  ip netns exec "$s" iperf3 -s -1 -p 5201 >/dev/null 2>&1 & srv=$!; PIDS+=($srv); sleep 0.5
+  out=$(nx "$c" iperf3 -c "$addr" -p 5201 -t "$DURATION" -J 2>/dev/null || true); wait "$srv" 2>/dev/null || true
+  python3 -c 'import json,sys; d=json.loads(sys.stdin.read() or "{}"); print("%.0f" % (d.get("end",{}).get("sum_received",{}).get("bits_per_second",0)/1e6))' <<<"$out"
+}
+udp_round() { # udp_round KEY: "sent forwarded received" kpps
+  local out srv rx0 rx1
+  IFS='|' read -r _ c s addr sif <<<"${SETUP[$1]}"
+  ip netns exec "$s" iperf3 -s -1 -p 5201 >/dev/null 2>&1 & srv=$!; PIDS+=($srv); sleep 0.5
+  rx0=$(nx "$s" cat "/sys/class/net/$sif/statistics/rx_packets")
+  out=$(nx "$c" iperf3 -c "$addr" -p 5201 -u -l 64 -b 0 -t "$DURATION" -J 2>/dev/null || true); wait "$srv" 2>/dev/null || true
+  rx1=$(nx "$s" cat "/sys/class/net/$sif/statistics/rx_packets")
+  python3 -c 'import json,sys
+d=json.loads(sys.stdin.read() or "{}"); s=d.get("end",{}).get("sum",{}); secs=s.get("seconds",0) or 1
+print("%.1f %.1f %.1f" % (s.get("packets",0)/secs/1000, (int(sys.argv[2])-int(sys.argv[1]))/secs/1000, (s.get("packets",0)-s.get("lost_packets",0))/secs/1000))' "$rx0" "$rx1" <<<"$out"
+}
+median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.argv[1:]]; print(("%.0f" if statistics.median(v) >= 1000 else "%.1f") % statistics.median(v) if v else "nan")' "$@"; }
+quantiles() { python3 -c 'import sys
+v=sorted(float(l) * 1000 for l in open(sys.argv[1]) if l.strip())
+q=lambda p: v[min(len(v)-1, int(p*len(v)))] if v else float("nan")
+print("%.0f %.0f %d" % (q(0.50), q(0.99), len(v)))' "$1"; }
+
+echo "== $(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg); DURATION=${DURATION}s ROUNDS=$ROUNDS PINGS=$PINGS per round"
+for k in "${ORDER[@]}"; do rtt_round "$k" /dev/null; done   # warm-up (neighbours, JIT, conntrack entries)
+declare -A P50 P99 P50L P99L TCPV UDPS UDPF UDPR
+echo "== latency at light load (ping every 10 ms), rounds in alternation"
+for r in $(seq "$ROUNDS"); do for k in "${ORDER[@]}"; do rtt_round "$k" "$WORK/rtt.$k"; done; done
+python3 -c 'import os,struct,time; f=os.open("/dev/cpu_dma_latency",os.O_WRONLY); os.write(f,struct.pack("i",0)); time.sleep(3600)' & HOLDER=$!; PIDS+=($HOLDER)
+sleep 0.5
+for r in $(seq "$ROUNDS"); do for k in "${ORDER[@]}"; do rtt_round "$k" "$WORK/rttl.$k"; done; done
+kill "$HOLDER"; wait "$HOLDER" 2>/dev/null || true
+for k in "${ORDER[@]}"; do
+  read -r P50[$k] P99[$k] n < <(quantiles "$WORK/rtt.$k")
+  read -r P50L[$k] P99L[$k] nl < <(quantiles "$WORK/rttl.$k")
+  printf '   %-15s RTT p50 %4s us  p99 %5s us (%d pings)   with cpu_dma_latency 0: p50 %4s us  p99 %5s us (%d pings)\n' \
+    "${SETUP[$k]%%|*}" "${P50[$k]}" "${P99[$k]}" "$n" "${P50L[$k]}" "${P99L[$k]}" "$nl"
+done
+echo "== throughput, rounds in alternation (medians)"
+declare -A TCPL UDPSL UDPFL UDPRL
+for r in $(seq "$ROUNDS"); do
+  for k in "${ORDER[@]}"; do
+    TCPL[$k]="${TCPL[$k]:-} $(tcp_round "$k")"
+    read -r s f rcv < <(udp_round "$k")
+    UDPSL[$k]="${UDPSL[$k]:-} $s"; UDPFL[$k]="${UDPFL[$k]:-} $f"; UDPRL[$k]="${UDPRL[$k]:-} $rcv"
+  done
+done
+for k in "${ORDER[@]}"; do
+  # shellcheck disable=SC2086
+  { TCPV[$k]=$(median ${TCPL[$k]}); UDPS[$k]=$(median ${UDPSL[$k]}); UDPF[$k]=$(median ${UDPFL[$k]}); UDPR[$k]=$(median ${UDPRL[$k]}); }
+  printf '   %-15s TCP %7s Mbit/s [%s ]   UDP-64 sent %6s  forwarded %6s [%s ]  received %6s kpps [%s ]\n' "${SETUP[$k]%%|*}" \
+    "${TCPV[$k]}" "${TCPL[$k]}" "${UDPS[$k]}" "${UDPF[$k]}" "${UDPFL[$k]}" "${UDPR[$k]}" "${UDPRL[$k]}"
+done
+
+echo "== ratios (daemon / kernel) and added latency (daemon − kernel)"
 ratio() { python3 -c "a,b=float('$1' or 0),float('$2' or 0); print('%.2f' % (a/b) if b else 'n/a')"; }
 diff_us() { python3 -c "print('%+.0f' % (float('$1')-float('$2')))"; }
 for pair in "bridge:dbridge:kbridge" "NFQUEUE:dnfq:krouting"; do
   IFS=: read -r name d k <<<"$pair"
-  [ -n "${TCP[$d]:-}" ] || continue
+  [ -n "${TCPV[$d]:-}" ] || continue
   printf '   %-8s TCP %s   UDP-64 forwarded %s  received %s   added RTT p50 %s us  p99 %s us   with cpu_dma_latency 0: p50 %s us  p99 %s us\n' "$name" \
-    "$(ratio "${TCP[$d]}" "${TCP[$k]}")" "$(ratio "${FWD[$d]}" "${FWD[$k]}")" "$(ratio "${UDP[$d]}" "${UDP[$k]}")" \
+    "$(ratio "${TCPV[$d]}" "${TCPV[$k]}")" "$(ratio "${UDPF[$d]}" "${UDPF[$k]}")" "$(ratio "${UDPR[$d]}" "${UDPR[$k]}")" \
     "$(diff_us "${P50[$d]}" "${P50[$k]}")" "$(diff_us "${P99[$d]}" "${P99[$k]}")" \
-    "$(diff_us "${P50[${d}0]}" "${P50[${k}0]}")" "$(diff_us "${P99[${d}0]}" "${P99[${k}0]}")"
+    "$(diff_us "${P50L[$d]}" "${P50L[$k]}")" "$(diff_us "${P99L[$d]}" "${P99L[$k]}")"
 done
 echo "   (targets: ratios ≥ 0.75, added p99 < 100 us at light load)"

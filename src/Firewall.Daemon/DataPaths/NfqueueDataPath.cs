@@ -221,6 +221,8 @@ public sealed partial class NfqueueReader : PacketReader
             long now = FirewallEngine.MonotonicNs();
             if (now - _lastMaintain >= MaintainEveryNs)
             {
+                // verdicts first: at light load maintenance falls due on almost every packet, and must not delay it
+                queue.FlushDeferredAccepts();
                 _lastMaintain = now;
                 _worker.Conntrack.Maintain(now);
                 _names.RefreshIfDue(now);
