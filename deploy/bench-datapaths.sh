@@ -16,12 +16,14 @@
 #     with /dev/cpu_dma_latency held at 0 for everything measured (what the daemon's CpuDmaLatencyUs does)
 # Ratios are daemon / kernel; added latency is daemon − kernel.
 # Environment: DURATION (default 3), ROUNDS (default 5), PINGS (per round, default 200), ONLY (bridge or nfqueue),
-# BRIDGE_EXTRA (JSON members added to the daemon's Bridge section, e.g. BRIDGE_EXTRA='"TxRing": false').
+# BRIDGE_EXTRA (JSON members added to the daemon's Bridge section, e.g. BRIDGE_EXTRA='"TxRing": false'),
+# DAEMON_NICE (the daemons' nice value, default 0; what Nice= in the systemd unit sets).
 set -euo pipefail
 DURATION=${DURATION:-3}
 ROUNDS=${ROUNDS:-5}
 PINGS=${PINGS:-200}
 ONLY=${ONLY:-}
+DAEMON_NICE=${DAEMON_NICE:-0}
 case "$ONLY" in ""|bridge|nfqueue) ;; *) echo "ONLY must be bridge or nfqueue (got '$ONLY')" >&2; exit 1;; esac
 REPO=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "bench-datapaths.sh needs root: sudo $0" >&2; exit 1; }
@@ -97,7 +99,7 @@ daemon_config() { # daemon_config NAME DATAPATH_JSON INSIDE_MATCH
 EOF
 }
 start_daemon() { # start_daemon NAME NS
-  ip netns exec "$2" "$DOTNET" "$DLL" --config "$WORK/$1.json" >"$WORK/$1.log" 2>&1 & local pid=$!; PIDS+=($pid)
+  ip netns exec "$2" nice -n "$DAEMON_NICE" "$DOTNET" "$DLL" --config "$WORK/$1.json" >"$WORK/$1.log" 2>&1 & local pid=$!; PIDS+=($pid)
   sleep 4
   kill -0 "$pid" 2>/dev/null || { cat "$WORK/$1.log"; echo "daemon $1 failed to start" >&2; exit 1; }
 }
@@ -163,7 +165,7 @@ v=sorted(float(l) * 1000 for l in open(sys.argv[1]) if l.strip())
 q=lambda p: v[min(len(v)-1, int(p*len(v)))] if v else float("nan")
 print("%.0f %.0f %d" % (q(0.50), q(0.99), len(v)))' "$1"; }
 
-echo "== $(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg); DURATION=${DURATION}s ROUNDS=$ROUNDS PINGS=$PINGS per round"
+echo "== $(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg); DURATION=${DURATION}s ROUNDS=$ROUNDS PINGS=$PINGS per round, daemons at nice $DAEMON_NICE"
 for k in "${ORDER[@]}"; do rtt_round "$k" /dev/null; done   # warm-up (neighbours, JIT, conntrack entries)
 declare -A P50 P99 P50L P99L TCPV UDPS UDPF UDPR
 echo "== latency at light load (ping every 10 ms), rounds in alternation"
