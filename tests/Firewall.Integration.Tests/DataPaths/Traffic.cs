@@ -50,11 +50,13 @@ public static class Traffic
         return r.Stdout.Split('\n')[0].Trim();
     }
 
-    /// <summary>Pings <paramref name="count"/> times, 0.2 s apart; returns the number of replies.</summary>
-    public static int Ping(NetLab lab, string ns, string address, int count = 3)
+    /// <summary>Pings <paramref name="count"/> times, <paramref name="interval"/> seconds apart (under 0.2: root only), each
+    /// reply awaited up to <paramref name="waitSeconds"/>; returns the number of replies.</summary>
+    public static int Ping(NetLab lab, string ns, string address, int count = 3, double interval = 0.2, int waitSeconds = 1)
     {
-        var r = lab.Run(ns, TimeSpan.FromSeconds(count + 5), "ping",
-            [address.Contains(':') ? "-6" : "-4", "-c", count.ToString(CultureInfo.InvariantCulture), "-i", "0.2", "-W", "1", "-n", address], input: null);
+        var r = lab.Run(ns, TimeSpan.FromSeconds(count + waitSeconds + 4), "ping",
+            [address.Contains(':') ? "-6" : "-4", "-c", count.ToString(CultureInfo.InvariantCulture), "-i", interval.ToString(CultureInfo.InvariantCulture),
+             "-W", waitSeconds.ToString(CultureInfo.InvariantCulture), "-n", address], input: null);
         foreach (var line in r.Stdout.Split('\n'))
         {
             int i = line.IndexOf(" received", StringComparison.Ordinal);

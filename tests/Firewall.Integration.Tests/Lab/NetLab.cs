@@ -108,6 +108,23 @@ public sealed class NetLab : IDisposable
         return name;
     }
 
+    /// <summary>
+    /// Lays the lab out with <paramref name="build"/> and returns what it returns; when it throws, the lab is deleted
+    /// before the exception goes on (xunit never disposes a test class whose constructor threw).
+    /// </summary>
+    public T Build<T>(Func<NetLab, T> build)
+    {
+        try
+        {
+            return build(this);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Creates namespace prefix+role with loopback up; returns its name.</summary>
     public string AddNamespace(string role)
     {
@@ -120,10 +137,11 @@ public sealed class NetLab : IDisposable
     }
 
     /// <summary>
-    /// Creates a veth pair with one end in each namespace (created there directly) and brings both up.
-    /// Link names are prefix+role. MACs are optional ("02:…" locally administered). Returns the two link names.
+    /// Creates a veth pair with one end in each namespace (created there directly) and brings both up (unless
+    /// <paramref name="up"/> is false). Link names are prefix+role. MACs are optional ("02:…" locally administered).
+    /// Returns the two link names.
     /// </summary>
-    public (string A, string B) AddVethPair(string nsA, string roleA, string nsB, string roleB, string? macA = null, string? macB = null)
+    public (string A, string B) AddVethPair(string nsA, string roleA, string nsB, string roleB, string? macA = null, string? macB = null, bool up = true)
     {
         string a = Name(roleA), b = Name(roleB);
         var args = new List<string> { "link", "add", a, "netns", nsA };
@@ -131,8 +149,11 @@ public sealed class NetLab : IDisposable
         args.AddRange(["type", "veth", "peer", "name", b, "netns", nsB]);
         if (macB is not null) { args.Add("address"); args.Add(macB); }
         RunHost(_ip, [.. args]).ThrowIfFailed();
-        Run(nsA, _ip, "link", "set", a, "up").ThrowIfFailed();
-        Run(nsB, _ip, "link", "set", b, "up").ThrowIfFailed();
+        if (up)
+        {
+            Run(nsA, _ip, "link", "set", a, "up").ThrowIfFailed();
+            Run(nsB, _ip, "link", "set", b, "up").ThrowIfFailed();
+        }
         return (a, b);
     }
 

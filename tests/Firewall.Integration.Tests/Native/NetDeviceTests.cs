@@ -1,4 +1,4 @@
-using Firewall.Integration.Tests.Native.Lab;
+using Firewall.Integration.Tests.Lab;
 using Firewall.Native;
 using Firewall.Native.Interfaces;
 using Firewall.Native.Namespaces;
@@ -8,24 +8,21 @@ namespace Firewall.Integration.Tests.Native;
 /// <summary>Interface index/name/state lookups, answered for the calling thread's namespace.</summary>
 public sealed class NetDeviceTests : IDisposable
 {
-    private readonly NetnsLab _lab = new();
+    private readonly NetLab _lab = NetLab.Create();
     private readonly string _ns;
     private readonly string _va;
     private readonly string _vb;
 
-    public NetDeviceTests()
+    public NetDeviceTests() => (_ns, _va, _vb) = _lab.Build(lab =>
     {
-        _ns = _lab.Name("i");
-        _va = _lab.Name("a");
-        _vb = _lab.Name("b");
-        _lab.Setup(() =>
-        {
-            _lab.AddNamespace("i");
-            _lab.Ip($"link add {_va} netns {_ns} type veth peer name {_vb} netns {_ns}"); // both ends down
-        });
-    }
+        string ns = lab.AddNamespace("i");
+        var (a, b) = lab.AddVethPair(ns, "a", ns, "b", up: false); // both ends down
+        return (ns, a, b);
+    });
 
     public void Dispose() => _lab.Dispose();
+
+    private void SetUp(string link) => _lab.Run(_ns, "ip", "link", "set", link, "up").ThrowIfFailed();
 
     [Fact]
     public void GetIndexAndGetName_RoundTrip()
@@ -54,9 +51,9 @@ public sealed class NetDeviceTests : IDisposable
     public void GetState_FollowsAdminAndCarrierState()
     {
         NetNamespace.Run(_ns, () => Assert.Equal(LinkState.Down, NetDevice.GetState(_va)));
-        _lab.Ip($"-n {_ns} link set {_va} up");
+        SetUp(_va);
         NetNamespace.Run(_ns, () => Assert.Equal(LinkState.NoCarrier, NetDevice.GetState(_va))); // peer still down
-        _lab.Ip($"-n {_ns} link set {_vb} up");
+        SetUp(_vb);
         NetNamespace.Run(_ns, () => Assert.True(NetDevice.WaitUntilRunning(_va, TimeSpan.FromSeconds(3))));
         NetNamespace.Run(_ns, () => Assert.Equal(LinkState.Running, NetDevice.GetState(_va)));
     }
@@ -64,11 +61,11 @@ public sealed class NetDeviceTests : IDisposable
     [Fact]
     public void WaitUntilRunning_ReturnsWhenThePeerComesUp()
     {
-        _lab.Ip($"-n {_ns} link set {_va} up");
+        SetUp(_va);
         var raiser = new Thread(() =>
         {
             Thread.Sleep(300);
-            _lab.Ip($"-n {_ns} link set {_vb} up");
+            SetUp(_vb);
         }) { IsBackground = true };
         raiser.Start();
         bool running = NetNamespace.Run(_ns, () => NetDevice.WaitUntilRunning(_va, TimeSpan.FromSeconds(5)));

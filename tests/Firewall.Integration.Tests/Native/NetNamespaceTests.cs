@@ -1,4 +1,4 @@
-using Firewall.Integration.Tests.Native.Lab;
+using Firewall.Integration.Tests.Lab;
 using Firewall.Native;
 using Firewall.Native.Interfaces;
 using Firewall.Native.Namespaces;
@@ -7,20 +7,15 @@ namespace Firewall.Integration.Tests.Native;
 
 public sealed class NetNamespaceTests : IDisposable
 {
-    private readonly NetnsLab _lab = new();
+    private readonly NetLab _lab = NetLab.Create();
     private readonly string _ns;
     private readonly string _link;
 
-    public NetNamespaceTests()
+    public NetNamespaceTests() => (_ns, _link) = _lab.Build(lab =>
     {
-        _ns = _lab.Name("n");
-        _link = _lab.Name("x");
-        _lab.Setup(() =>
-        {
-            _lab.AddNamespace("n");
-            _lab.Ip($"link add {_link} netns {_ns} type veth peer name {_lab.Name("y")} netns {_ns}");
-        });
-    }
+        string ns = lab.AddNamespace("n");
+        return (ns, lab.AddVethPair(ns, "x", ns, "y", up: false).A);
+    });
 
     public void Dispose() => _lab.Dispose();
 

@@ -1,10 +1,14 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
+using Firewall.Integration.Tests.DataPaths;
+using Firewall.Integration.Tests.Lab;
 using Firewall.Integration.Tests.Native.Lab;
 using Firewall.Native;
 using Firewall.Native.Interfaces;
 using Firewall.Native.Namespaces;
 using Firewall.Native.Netlink;
+using R = Firewall.Integration.Tests.Lab.RoutedTopology;
 
 namespace Firewall.Integration.Tests.Native;
 
@@ -14,26 +18,40 @@ public sealed class NfQueueTests : IDisposable
     private const ushort QueueNumber = 7;
     private const byte IcmpEchoRequest = 8;
     private const byte IcmpEchoReply = 0;
-    private static readonly uint ServerAddress = BitConverter.ToUInt32(IPAddress.Parse(RouterLab.ServerAddress).GetAddressBytes().Reverse().ToArray());
+    private static readonly uint ServerAddress = BitConverter.ToUInt32(IPAddress.Parse(R.ServerV4).GetAddressBytes().Reverse().ToArray());
 
-    private readonly RouterLab _lab = new();
+    private readonly R _t = R.Create();
 
-    public void Dispose() => _lab.Dispose();
+    public void Dispose() => _t.Dispose();
 
     private NfQueue OpenInRouter(NfQueueOptions? options = null) =>
-        NetNamespace.Run(_lab.Router, () => NfQueue.Open(QueueNumber, options));
+        NetNamespace.Run(_t.Router, () => NfQueue.Open(QueueNumber, options));
+
+    /// <summary>Runs iptables (-w) in the router; throws when it fails.</summary>
+    private string Iptables(params string[] args) => _t.Lab.Run(_t.Router, NetLab.Iptables, ["-w", .. args]).ThrowIfFailed().Stdout;
+
+    /// <summary>Queues forwarded ICMP of the router to the queue (no --queue-bypass: unbound = blackhole).</summary>
+    private void QueueForwardedIcmp() =>
+        Iptables("-A", "FORWARD", "-p", "icmp", "-j", "NFQUEUE", "--queue-num", QueueNumber.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>Pings the server from the client; true when at least one reply came back.</summary>
+    private bool Ping(int count, double intervalSeconds = 0.2, int waitSeconds = 1) =>
+        Traffic.Ping(_t.Lab, _t.Client, R.ServerV4, count, intervalSeconds, waitSeconds) > 0;
+
+    /// <summary>The router's NFQUEUE table (/proc/net follows the process's namespace, so it is read through `ip netns exec`).</summary>
+    private string QueueProcText() => _t.Lab.Run(_t.Router, "cat", "/proc/net/netfilter/nfnetlink_queue").ThrowIfFailed().Stdout;
 
     [Fact]
     public void QueuedPackets_CarryIdHookProtocolInterfacesAndPayload()
     {
-        _lab.QueueForwardedIcmp(QueueNumber);
+        QueueForwardedIcmp();
         using NfQueue queue = OpenInRouter();
         var worker = new NfqWorker(queue, NfqWorker.Policy.AcceptEach);
-        Assert.True(_lab.Ping(3), "ping through an accepting queue failed");
+        Assert.True(Ping(3), "ping through an accepting queue failed");
         worker.Stop();
 
-        (uint clientSide, uint serverSide) = NetNamespace.Run(_lab.Router,
-            () => (NetDevice.GetIndex(_lab.RouterClientSide), NetDevice.GetIndex(_lab.RouterServerSide)));
+        (uint clientSide, uint serverSide) = NetNamespace.Run(_t.Router,
+            () => (NetDevice.GetIndex(_t.RouterClientLink), NetDevice.GetIndex(_t.RouterServerLink)));
         NfqWorker.Seen[] requests = worker.Packets.Where(p => p.IcmpType == IcmpEchoRequest).ToArray();
         NfqWorker.Seen[] replies = worker.Packets.Where(p => p.IcmpType == IcmpEchoReply).ToArray();
         Assert.Equal(3, requests.Length);
@@ -60,10 +78,10 @@ public sealed class NfQueueTests : IDisposable
     [Fact]
     public void AcceptVerdict_LetsPingThrough()
     {
-        _lab.QueueForwardedIcmp(QueueNumber);
+        QueueForwardedIcmp();
         using NfQueue queue = OpenInRouter();
         var worker = new NfqWorker(queue, NfqWorker.Policy.AcceptEach);
-        bool replied = _lab.Ping(2);
+        bool replied = Ping(2);
         worker.Stop();
         Assert.True(replied);
         Assert.Equal(4, queue.Counters.SingleVerdicts);
@@ -72,10 +90,10 @@ public sealed class NfQueueTests : IDisposable
     [Fact]
     public void DropVerdict_BlocksPing()
     {
-        _lab.QueueForwardedIcmp(QueueNumber);
+        QueueForwardedIcmp();
         using NfQueue queue = OpenInRouter();
         var worker = new NfqWorker(queue, NfqWorker.Policy.DropEach);
-        bool replied = _lab.Ping(2);
+        bool replied = Ping(2);
         worker.Stop();
         Assert.False(replied, "ping got a reply although every queued packet was dropped");
         Assert.Equal(2, worker.Packets.Count(p => p.IcmpType == IcmpEchoRequest));
@@ -85,10 +103,10 @@ public sealed class NfQueueTests : IDisposable
     [Fact]
     public void DeferredAccepts_AreSentAsBatchVerdicts_AndPingWorks()
     {
-        _lab.QueueForwardedIcmp(QueueNumber);
+        QueueForwardedIcmp();
         using NfQueue queue = OpenInRouter();
         var worker = new NfqWorker(queue, NfqWorker.Policy.AcceptDeferred);
-        bool replied = _lab.Ping(5, intervalSeconds: 0.1);
+        bool replied = Ping(5, intervalSeconds: 0.1);
         worker.Stop();
         Assert.True(replied);
         Assert.Equal(10, worker.Packets.Length);
@@ -99,11 +117,11 @@ public sealed class NfQueueTests : IDisposable
     [Fact]
     public void BatchVerdict_AcceptsEveryQueuedPacketUpToTheId()
     {
-        _lab.QueueForwardedIcmp(QueueNumber);
+        QueueForwardedIcmp();
         using NfQueue queue = OpenInRouter();
         // Three pings sent at once (ping -c 3 -i 0.01 ... the replies never come until we accept).
         bool replied = false;
-        var ping = new Thread(() => replied = _lab.Ping(3, intervalSeconds: 0.01, waitSeconds: 3)) { IsBackground = true };
+        var ping = new Thread(() => replied = Ping(3, intervalSeconds: 0.01, waitSeconds: 3)) { IsBackground = true };
         ping.Start();
         var ids = new List<uint>();
         var clock = Stopwatch.StartNew();
@@ -126,15 +144,15 @@ public sealed class NfQueueTests : IDisposable
     [Fact]
     public void AcceptWithMark_SetsThePacketMark()
     {
-        _lab.QueueForwardedIcmp(QueueNumber);
-        _lab.Iptables(_lab.Router, "-t mangle -A POSTROUTING -m mark --mark 0x2a");
+        QueueForwardedIcmp();
+        Iptables("-t", "mangle", "-A", "POSTROUTING", "-m", "mark", "--mark", "0x2a");
         using NfQueue queue = OpenInRouter();
         var worker = new NfqWorker(queue, NfqWorker.Policy.AcceptWithMark, mark: 0x2a);
-        bool replied = _lab.Ping(2);
+        bool replied = Ping(2);
         worker.Stop();
         Assert.True(replied);
 
-        string listing = _lab.Lab.ExecChecked(_lab.Router, $"{_lab.IptablesPath} -w -t mangle -L POSTROUTING -v -x -n");
+        string listing = Iptables("-t", "mangle", "-L", "POSTROUTING", "-v", "-x", "-n");
         string rule = listing.Split('\n').Single(l => l.Contains("mark match 0x2a"));
         Assert.Equal("4", rule.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0]); // 2 requests + 2 replies carried the mark
     }
@@ -142,10 +160,10 @@ public sealed class NfQueueTests : IDisposable
     [Fact]
     public void PacketQueuedDuringReconfiguration_IsRequeuedNotLost()
     {
-        _lab.QueueForwardedIcmp(QueueNumber);
+        QueueForwardedIcmp();
         using NfQueue queue = OpenInRouter();
         bool replied = false;
-        var ping = new Thread(() => replied = _lab.Ping(1, waitSeconds: 5)) { IsBackground = true };
+        var ping = new Thread(() => replied = Ping(1, waitSeconds: 5)) { IsBackground = true };
         ping.Start();
         var clock = Stopwatch.StartNew();
         while (QueueProcRow()[2] == "0" && clock.ElapsedMilliseconds < 3000) Thread.Sleep(20); // wait until queued
@@ -191,7 +209,7 @@ public sealed class NfQueueTests : IDisposable
     public void Dispose_UnbindsTheQueue()
     {
         OpenInRouter().Dispose();
-        Assert.Empty(_lab.Lab.ExecChecked(_lab.Router, "cat /proc/net/netfilter/nfnetlink_queue").Trim());
+        Assert.Empty(QueueProcText().Trim());
         using NfQueue again = OpenInRouter(); // the queue number is free again
     }
 
@@ -234,10 +252,10 @@ public sealed class NfQueueTests : IDisposable
     [Fact]
     public void ReceiveAndVerdictLoop_AllocatesNothingPerPacket()
     {
-        _lab.QueueForwardedIcmp(QueueNumber);
+        QueueForwardedIcmp();
         using NfQueue queue = OpenInRouter();
         var worker = new NfqWorker(queue, NfqWorker.Policy.AcceptEach);
-        bool replied = _lab.Ping(40, intervalSeconds: 0.02);
+        bool replied = Ping(40, intervalSeconds: 0.02);
         worker.Stop();
         Assert.True(replied);
         Assert.Equal(80, worker.Packets.Length);
@@ -246,9 +264,7 @@ public sealed class NfQueueTests : IDisposable
 
     private string[] QueueProcRow()
     {
-        // /proc/net follows the process's namespace, so read it through `ip netns exec`.
-        string text = _lab.Lab.ExecChecked(_lab.Router, "cat /proc/net/netfilter/nfnetlink_queue");
-        string line = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Single();
+        string line = QueueProcText().Split('\n', StringSplitOptions.RemoveEmptyEntries).Single();
         return line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Firewall.Integration.Tests.Lab;
 using Firewall.Integration.Tests.Native.Lab;
 using Firewall.Native;
 using Firewall.Native.Interfaces;
@@ -11,22 +12,17 @@ namespace Firewall.Integration.Tests.Native;
 /// <summary>The AF_PACKET transmit ring on a veth pair (va ↔ vb) inside a private namespace, read back with libpcap.</summary>
 public sealed class PacketTxRingTests : IDisposable
 {
-    private readonly NetnsLab _lab = new();
+    private readonly NetLab _lab = NetLab.Create();
     private readonly string _ns;
     private readonly string _va;
     private readonly string _vb;
 
-    public PacketTxRingTests()
+    public PacketTxRingTests() => (_ns, _va, _vb) = _lab.Build(lab =>
     {
-        _ns = _lab.Name("p");
-        _va = _lab.Name("a");
-        _vb = _lab.Name("b");
-        _lab.Setup(() =>
-        {
-            _lab.AddNamespace("p");
-            _lab.AddVeth(_ns, _va, _ns, _vb);
-        });
-    }
+        string ns = lab.AddNamespace("p");
+        var (a, b) = lab.AddVethPair(ns, "a", ns, "b");
+        return (ns, a, b);
+    });
 
     public void Dispose() => _lab.Dispose();
 
@@ -114,7 +110,7 @@ public sealed class PacketTxRingTests : IDisposable
     [Fact]
     public void GetMtu_ReadsTheInterfaceMtu()
     {
-        _lab.ExecChecked(_ns, $"ip link set {_va} mtu 1400");
+        _lab.Run(_ns, "ip", "link", "set", _va, "mtu", "1400").ThrowIfFailed();
         Assert.Equal(1400, NetNamespace.Run(_ns, () => NetDevice.GetMtu(_va)));
         Assert.Throws<NativeException>(() => NetNamespace.Run(_ns, () => NetDevice.GetMtu(_lab.Name("zz"))));
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Firewall.Integration.Tests.Lab;
 using Firewall.Integration.Tests.Native.Lab;
 using Firewall.Native;
 using Firewall.Native.Namespaces;
@@ -9,22 +10,17 @@ namespace Firewall.Integration.Tests.Native;
 /// <summary>Live libpcap handles on a veth pair (va ↔ vb) inside a private namespace.</summary>
 public sealed class PcapDeviceTests : IDisposable
 {
-    private readonly NetnsLab _lab = new();
+    private readonly NetLab _lab = NetLab.Create();
     private readonly string _ns;
     private readonly string _va;
     private readonly string _vb;
 
-    public PcapDeviceTests()
+    public PcapDeviceTests() => (_ns, _va, _vb) = _lab.Build(lab =>
     {
-        _ns = _lab.Name("p");
-        _va = _lab.Name("a");
-        _vb = _lab.Name("b");
-        _lab.Setup(() =>
-        {
-            _lab.AddNamespace("p");
-            _lab.AddVeth(_ns, _va, _ns, _vb);
-        });
-    }
+        string ns = lab.AddNamespace("p");
+        var (a, b) = lab.AddVethPair(ns, "a", ns, "b");
+        return (ns, a, b);
+    });
 
     public void Dispose() => _lab.Dispose();
 

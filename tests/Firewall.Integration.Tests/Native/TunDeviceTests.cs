@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using Firewall.Integration.Tests.Native.Lab;
+using Firewall.Integration.Tests.DataPaths;
+using Firewall.Integration.Tests.Lab;
 using Firewall.Native;
 using Firewall.Native.Interfaces;
 using Firewall.Native.Namespaces;
@@ -11,13 +12,13 @@ namespace Firewall.Integration.Tests.Native;
 /// <summary>A TUN device created inside a private namespace, addressed 198.18.5.1/24; 198.18.5.2 is routed into it.</summary>
 public sealed class TunDeviceTests : IDisposable
 {
-    private readonly NetnsLab _lab = new();
+    private readonly NetLab _lab = NetLab.Create();
     private readonly string _ns;
     private readonly string _name;
 
     public TunDeviceTests()
     {
-        _ns = _lab.AddNamespace("t");
+        _ns = _lab.Build(lab => lab.AddNamespace("t"));
         _name = _lab.Name("tun");
     }
 
@@ -26,20 +27,20 @@ public sealed class TunDeviceTests : IDisposable
     private TunDevice CreateUp()
     {
         TunDevice tun = NetNamespace.Run(_ns, () => TunDevice.Create(_name));
-        _lab.Ip($"-n {_ns} addr add 198.18.5.1/24 dev {tun.Name}");
-        _lab.Ip($"-n {_ns} link set {tun.Name} up");
+        _lab.AddAddress(_ns, tun.Name, "198.18.5.1/24");
+        _lab.Run(_ns, "ip", "link", "set", tun.Name, "up").ThrowIfFailed();
         return tun;
     }
 
     [Fact]
     public void PingRoutedIntoTun_IsReadAsEchoRequest_AndAWrittenReplyCompletesThePing()
     {
-        string ping = Tool.Find("ping", "iputils-ping");
+        NetLab.RequireTools("ping");
         using TunDevice tun = CreateUp();
         Assert.Equal(_name, tun.Name);
 
-        int pingExit = -1;
-        var pinger = new Thread(() => pingExit = _lab.Exec(_ns, $"{ping} -n -q -c 1 -W 3 198.18.5.2").ExitCode) { IsBackground = true };
+        int replies = -1;
+        var pinger = new Thread(() => replies = Traffic.Ping(_lab, _ns, "198.18.5.2", 1, waitSeconds: 3)) { IsBackground = true };
         pinger.Start();
 
         var buffer = new byte[65535];
@@ -57,7 +58,7 @@ public sealed class TunDeviceTests : IDisposable
         Assert.Equal(new byte[] { 198, 18, 5, 2 }, request[16..20]);
         tun.Write(EchoReplyFor(request));
         Assert.True(pinger.Join(5000), "ping did not finish");
-        Assert.Equal(0, pingExit);
+        Assert.Equal(1, replies);
     }
 
     [Fact]
