@@ -12,9 +12,8 @@
 #   - iperf3 TCP for DURATION s (receiver's bit rate)
 #   - iperf3 UDP with 64-byte payloads at full speed for DURATION s: packets per second sent by iperf3, forwarded
 #     (arrived at the server's NIC) and received (read by the iperf3 server)
-#   - ping every 10 ms (PINGS per round, after warm-up), round-trip p50 and p99: as the machine is; with
-#     /dev/cpu_dma_latency held at 0 for everything measured; and with the daemons' CpuDmaLatencyUs 0 (the same
-#     request, held by the daemon) plus RealtimePriority 10 (reader threads SCHED_FIFO)
+#   - ping every 10 ms (PINGS per round, after warm-up), round-trip p50 and p99, once as the machine is and once
+#     with /dev/cpu_dma_latency held at 0 for everything measured (what the daemon's CpuDmaLatencyUs does)
 # Ratios are daemon / kernel; added latency is daemon − kernel.
 # Environment: DURATION (default 3), ROUNDS (default 5), PINGS (per round, default 200), ONLY (bridge or nfqueue),
 # BRIDGE_EXTRA (JSON members added to the daemon's Bridge section, e.g. BRIDGE_EXTRA='"TxRing": false'),
@@ -99,25 +98,10 @@ daemon_config() { # daemon_config NAME DATAPATH_JSON INSIDE_MATCH
     "WriteTo": [ { "Name": "Console", "Args": { "formatter": "Serilog.Formatting.Json.JsonFormatter, Serilog" } } ] } }
 EOF
 }
-DAEMONS=()
 start_daemon() { # start_daemon NAME NS
-  ip netns exec "$2" nice -n "$DAEMON_NICE" "$DOTNET" "$DLL" --config "$WORK/$1.json" >"$WORK/$1.log" 2>&1 & local pid=$!; PIDS+=($pid); DAEMONS+=($pid)
+  ip netns exec "$2" nice -n "$DAEMON_NICE" "$DOTNET" "$DLL" --config "$WORK/$1.json" >"$WORK/$1.log" 2>&1 & local pid=$!; PIDS+=($pid)
   sleep 4
   kill -0 "$pid" 2>/dev/null || { cat "$WORK/$1.log"; echo "daemon $1 failed to start" >&2; exit 1; }
-}
-# (re)starts the daemons of the set-ups measured; TUNING = extra members of their DataPath sections
-start_daemons() { # start_daemons TUNING
-  local t=${1:+$1, }
-  for pid in "${DAEMONS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  DAEMONS=()
-  if [ "$ONLY" != nfqueue ]; then
-    daemon_config bridge "{ $t\"Mode\": \"Bridge\", \"Bridge\": { \"Interfaces\": [ \"${P}dba\", \"${P}dbb\" ], \"BufferSizeMb\": 32${BRIDGE_EXTRA:+, $BRIDGE_EXTRA} } }" "-i ${P}dba"
-    start_daemon bridge "${P}db"
-  fi
-  if [ "$ONLY" != bridge ]; then
-    daemon_config nfq "{ $t\"Mode\": \"Nfqueue\", \"Nfqueue\": { \"Queues\": [ 0 ], \"ManageKernelRules\": true, \"QueueBypass\": false, \"Gso\": true, \"Families\": [ \"IPv4\" ] } }" "-i ${P}qr0"
-    start_daemon nfq "${P}qr"
-  fi
 }
 
 # SETUPS: key → "title|client ns|server ns|server address|server NIC"
@@ -131,6 +115,8 @@ if [ "$ONLY" != nfqueue ]; then
   state_rules "${P}kb" -m physdev --physdev-in "${P}kba"
   SETUP[kbridge]="kernel bridge|${P}kc|${P}ks|198.18.90.2|${P}ks0"
   bridge_topology d 93
+  daemon_config bridge "{ \"Mode\": \"Bridge\", \"Bridge\": { \"Interfaces\": [ \"${P}dba\", \"${P}dbb\" ], \"BufferSizeMb\": 32${BRIDGE_EXTRA:+, $BRIDGE_EXTRA} } }" "-i ${P}dba"
+  start_daemon bridge "${P}db"
   SETUP[dbridge]="daemon bridge|${P}dc|${P}ds|198.18.93.2|${P}ds0"
   ORDER+=(kbridge dbridge)
 fi
@@ -139,10 +125,11 @@ if [ "$ONLY" != bridge ]; then
   state_rules "${P}rr" -i "${P}rr0"
   SETUP[krouting]="kernel routing|${P}rc|${P}rs|198.18.92.2|${P}rs0"
   routed_topology q 94 95
+  daemon_config nfq "{ \"Mode\": \"Nfqueue\", \"Nfqueue\": { \"Queues\": [ 0 ], \"ManageKernelRules\": true, \"QueueBypass\": false, \"Gso\": true, \"Families\": [ \"IPv4\" ] } }" "-i ${P}qr0"
+  start_daemon nfq "${P}qr"
   SETUP[dnfq]="daemon NFQUEUE|${P}qc|${P}qs|198.18.95.2|${P}qs0"
   ORDER+=(krouting dnfq)
 fi
-start_daemons ""
 sleep 1
 for k in "${ORDER[@]}"; do
   IFS='|' read -r title c s addr sif <<<"${SETUP[$k]}"
@@ -180,30 +167,18 @@ print("%.0f %.0f %d" % (q(0.50), q(0.99), len(v)))' "$1"; }
 
 echo "== $(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg); DURATION=${DURATION}s ROUNDS=$ROUNDS PINGS=$PINGS per round, daemons at nice $DAEMON_NICE"
 for k in "${ORDER[@]}"; do rtt_round "$k" /dev/null; done   # warm-up (neighbours, JIT, conntrack entries)
-declare -A TCPV UDPS UDPF UDPR
-# latency phases: 0 = the machine as it is; 1 = /dev/cpu_dma_latency held at 0 (by a helper process, for kernel and
-# daemon alike); 2 = the daemons started with CpuDmaLatencyUs 0 (the daemon holds it, again for everything measured)
-# and RealtimePriority 10 (reader threads SCHED_FIFO)
-PHASES=("as is" "cpu_dma_latency 0" "cpu_dma_latency 0, readers SCHED_FIFO")
-declare -A LP50 LP99
+declare -A P50 P99 P50L P99L TCPV UDPS UDPF UDPR
 echo "== latency at light load (ping every 10 ms), rounds in alternation"
-latency_phase() { # latency_phase N
-  for r in $(seq "$ROUNDS"); do for k in "${ORDER[@]}"; do rtt_round "$k" "$WORK/rtt$1.$k"; done; done
-  for k in "${ORDER[@]}"; do read -r LP50[$1.$k] LP99[$1.$k] _ < <(quantiles "$WORK/rtt$1.$k"); done
-}
-latency_phase 0
+for r in $(seq "$ROUNDS"); do for k in "${ORDER[@]}"; do rtt_round "$k" "$WORK/rtt.$k"; done; done
 python3 -c 'import os,struct,time; f=os.open("/dev/cpu_dma_latency",os.O_WRONLY); os.write(f,struct.pack("i",0)); time.sleep(3600)' & HOLDER=$!; PIDS+=($HOLDER)
 sleep 0.5
-latency_phase 1
+for r in $(seq "$ROUNDS"); do for k in "${ORDER[@]}"; do rtt_round "$k" "$WORK/rttl.$k"; done; done
 kill "$HOLDER"; wait "$HOLDER" 2>/dev/null || true
-start_daemons '"CpuDmaLatencyUs": 0, "RealtimePriority": 10'
-for k in "${ORDER[@]}"; do rtt_round "$k" /dev/null; done
-latency_phase 2
-start_daemons ""
 for k in "${ORDER[@]}"; do
-  printf '   %-15s RTT p50 / p99 us:' "${SETUP[$k]%%|*}"
-  for ph in 0 1 2; do printf '  %4s / %4s (%s)' "${LP50[$ph.$k]}" "${LP99[$ph.$k]}" "${PHASES[$ph]}"; done
-  echo
+  read -r P50[$k] P99[$k] n < <(quantiles "$WORK/rtt.$k")
+  read -r P50L[$k] P99L[$k] nl < <(quantiles "$WORK/rttl.$k")
+  printf '   %-15s RTT p50 %4s us  p99 %5s us (%d pings)   with cpu_dma_latency 0: p50 %4s us  p99 %5s us (%d pings)\n' \
+    "${SETUP[$k]%%|*}" "${P50[$k]}" "${P99[$k]}" "$n" "${P50L[$k]}" "${P99L[$k]}" "$nl"
 done
 echo "== throughput, rounds in alternation (medians)"
 declare -A TCPL UDPSL UDPFL UDPRL
@@ -227,11 +202,9 @@ diff_us() { python3 -c "print('%+.0f' % (float('$1')-float('$2')))"; }
 for pair in "bridge:dbridge:kbridge" "NFQUEUE:dnfq:krouting"; do
   IFS=: read -r name d k <<<"$pair"
   [ -n "${TCPV[$d]:-}" ] || continue
-  printf '   %-8s TCP %s   UDP-64 forwarded %s  received %s\n' "$name" \
-    "$(ratio "${TCPV[$d]}" "${TCPV[$k]}")" "$(ratio "${UDPF[$d]}" "${UDPF[$k]}")" "$(ratio "${UDPR[$d]}" "${UDPR[$k]}")"
-  for ph in 0 1 2; do
-    printf '   %-8s added RTT p50 %s us  p99 %s us   (%s)\n' "$name" \
-      "$(diff_us "${LP50[$ph.$d]}" "${LP50[$ph.$k]}")" "$(diff_us "${LP99[$ph.$d]}" "${LP99[$ph.$k]}")" "${PHASES[$ph]}"
-  done
+  printf '   %-8s TCP %s   UDP-64 forwarded %s  received %s   added RTT p50 %s us  p99 %s us   with cpu_dma_latency 0: p50 %s us  p99 %s us\n' "$name" \
+    "$(ratio "${TCPV[$d]}" "${TCPV[$k]}")" "$(ratio "${UDPF[$d]}" "${UDPF[$k]}")" "$(ratio "${UDPR[$d]}" "${UDPR[$k]}")" \
+    "$(diff_us "${P50[$d]}" "${P50[$k]}")" "$(diff_us "${P99[$d]}" "${P99[$k]}")" \
+    "$(diff_us "${P50L[$d]}" "${P50L[$k]}")" "$(diff_us "${P99L[$d]}" "${P99L[$k]}")"
 done
 echo "   (targets: ratios ≥ 0.75, added p99 < 100 us at light load)"

@@ -26,8 +26,6 @@ public sealed class OptionsValidationTests : IDisposable
     [InlineData("--Firewall:Logging:ConntrackEventsPerSecond=0", "Firewall:Logging:ConntrackEventsPerSecond")]
     [InlineData("--Firewall:DataPath:Replay:Capture=", "Firewall:DataPath:Replay:Capture")]
     [InlineData("--Firewall:DataPath:CpuDmaLatencyUs=-1", "Firewall:DataPath:CpuDmaLatencyUs")]
-    [InlineData("--Firewall:DataPath:RealtimePriority=0", "Firewall:DataPath:RealtimePriority")]
-    [InlineData("--Firewall:DataPath:RealtimePriority=100", "Firewall:DataPath:RealtimePriority")]
     public void BadValue_StopsStartUpNamingTheKey(string arg, string key)
     {
         var r = RunWith(arg);

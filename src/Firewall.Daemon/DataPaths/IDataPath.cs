@@ -34,12 +34,8 @@ public sealed class DataPathFactory(DataPathMode mode, string logCategory, Func<
 {
     public DataPathMode Mode => mode;
 
-    public IDataPath Create(IServiceProvider services)
-    {
-        DataPathOptions options = services.GetRequiredService<IOptions<DataPathOptions>>().Value;
-        IDataPath path = create(services.GetRequiredService<FirewallEngine>(), options,
-                                services.GetRequiredService<ILoggerFactory>().CreateLogger(logCategory));
-        if (path is ISupervisedDataPath supervised) supervised.RealtimePriority = options.RealtimePriority;
-        return path;
-    }
+    public IDataPath Create(IServiceProvider services) => create(
+        services.GetRequiredService<FirewallEngine>(),
+        services.GetRequiredService<IOptions<DataPathOptions>>().Value,
+        services.GetRequiredService<ILoggerFactory>().CreateLogger(logCategory));
 }

@@ -1,9 +1,7 @@
-using System.Runtime.InteropServices;
 using Firewall.Core.Pipeline;
 using Firewall.Daemon.Engine;
 using Firewall.Daemon.Health;
 using Firewall.Native;
-using Firewall.Native.Threading;
 using Microsoft.Extensions.Logging;
 
 namespace Firewall.Daemon.DataPaths;
@@ -63,9 +61,6 @@ public sealed partial class ReaderSupervisor
     private readonly DataPathHealth? _health;
     private readonly TrafficCounters? _traffic;
 
-    /// <summary>When set, every reader thread runs SCHED_FIFO at this priority (Firewall:DataPath:RealtimePriority).</summary>
-    public int? RealtimePriority { get; set; }
-
     public ReaderSupervisor(ILogger log, StopEvent stop, DataPathHealth? health = null, TrafficCounters? traffic = null)
     {
         _log = log;
@@ -102,12 +97,6 @@ public sealed partial class ReaderSupervisor
 
     private void Supervise(PacketReader reader)
     {
-        if (RealtimePriority is int priority)
-        {
-            int errno = ThreadScheduling.TrySetRealtime(priority);
-            if (errno == 0) LogRealtime(reader.Name, priority);
-            else LogRealtimeFailed(reader.Name, priority, Marshal.GetPInvokeErrorMessage(errno));
-        }
         using var heartbeat = _health?.Register(reader.Name);
         reader.Heartbeat = heartbeat;
         reader.Traffic = _traffic;
@@ -146,12 +135,6 @@ public sealed partial class ReaderSupervisor
             if (!t.Join((int)Math.Max(0, deadline - Environment.TickCount64))) return false;
         return true;
     }
-
-    [LoggerMessage(EventId = 123, Level = LogLevel.Information, Message = "ReaderRealtime {Reader} runs SCHED_FIFO at priority {Priority}")]
-    private partial void LogRealtime(string reader, int priority);
-
-    [LoggerMessage(EventId = 124, Level = LogLevel.Warning, Message = "ReaderRealtimeFailed {Reader}: SCHED_FIFO at priority {Priority} refused ({Error}); the reader runs at normal priority")]
-    private partial void LogRealtimeFailed(string reader, int priority, string error);
 
     [LoggerMessage(EventId = 120, Level = LogLevel.Error, Message = "ReaderFailed {Reader}: {Error}; restarting in {DelayMs} ms")]
     private partial void LogReaderFailed(string reader, string error, int delayMs);

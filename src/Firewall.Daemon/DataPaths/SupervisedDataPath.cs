@@ -9,7 +9,7 @@ namespace Firewall.Daemon.DataPaths;
 /// one stop event that wakes them all, status from the readers, and an orderly stop. Subclasses open their readers in
 /// <see cref="Open"/> and put what must happen around the stop in <see cref="BeforeStop"/> / <see cref="AfterStop"/>.
 /// </summary>
-public abstract class SupervisedDataPath<TReader> : IDataPath, ISupervisedDataPath where TReader : PacketReader
+public abstract class SupervisedDataPath<TReader> : IDataPath where TReader : PacketReader
 {
     protected readonly FirewallEngine _engine;
     protected readonly ILogger _log;
@@ -26,12 +26,6 @@ public abstract class SupervisedDataPath<TReader> : IDataPath, ISupervisedDataPa
     }
 
     public abstract string Name { get; }
-
-    public int? RealtimePriority
-    {
-        get => _supervisor.RealtimePriority;
-        set => _supervisor.RealtimePriority = value;
-    }
 
     public string Describe() => string.Join("; ", _readers.Select(r => r.Describe()));
 
@@ -61,11 +55,4 @@ public abstract class SupervisedDataPath<TReader> : IDataPath, ISupervisedDataPa
         GC.SuppressFinalize(this);
         return ValueTask.CompletedTask;
     }
-}
-
-/// <summary>A data path whose readers run on supervised threads (all live paths; not replay).</summary>
-public interface ISupervisedDataPath
-{
-    /// <summary>SCHED_FIFO priority for the reader threads, or null for normal scheduling.</summary>
-    int? RealtimePriority { get; set; }
 }

@@ -35,20 +35,12 @@ public sealed class DataPathOptions
     /// for a packet at light load, at the cost of power (on a VM: host CPU). Unset = leave the machine's setting alone.
     /// </summary>
     public int? CpuDmaLatencyUs { get; set; }
-    /// <summary>
-    /// Run every reader thread SCHED_FIFO at this priority (1–99): a woken reader runs at once instead of waiting for
-    /// the scheduler to place it. Lowers latency at light load when idle CPUs poll (CpuDmaLatencyUs 0); under a flood
-    /// the readers take the CPU from everything else on the machine (the kernel's RT throttling leaves 5 %).
-    /// Unset = normal scheduling. Needs CAP_SYS_NICE.
-    /// </summary>
-    public int? RealtimePriority { get; set; }
 
     /// <summary>Each problem names its key; empty when valid.</summary>
     public List<string> Validate(string prefix = SectionPath)
     {
         var e = new List<string>();
         if (CpuDmaLatencyUs is < 0) e.Add($"{prefix}:CpuDmaLatencyUs must be 0 or more microseconds (got {CpuDmaLatencyUs}).");
-        if (RealtimePriority is < 1 or > 99) e.Add($"{prefix}:RealtimePriority must be between 1 and 99 (got {RealtimePriority}).");
         switch (Mode)
         {
             case DataPathMode.Bridge:

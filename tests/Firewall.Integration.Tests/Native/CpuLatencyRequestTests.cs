@@ -3,7 +3,7 @@ using Firewall.Native.Power;
 namespace Firewall.Integration.Tests.Native;
 
 /// <summary>/dev/cpu_dma_latency: the kernel applies the smallest open request and forgets ours when it is closed.</summary>
-[Collection("DataPaths")] // not beside LatencyTuningTests: both read the one kernel-wide value
+[Collection("DataPaths")] // not beside CpuDmaLatencyTests: both read the one kernel-wide value
 public sealed class CpuLatencyRequestTests
 {
     [Fact]
