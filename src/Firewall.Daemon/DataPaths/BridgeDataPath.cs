@@ -162,7 +162,7 @@ public sealed partial class BridgePortReader : PcapPortReader
             ring = PacketTxRing.Open(_ingress.Name, _bridge.TxRingFrames, _bridge.QdiscBypass);
         }
         _ownRing = ring;
-        _ingress.Publish(device, ring);
+        _ingress.Publish(device, ring); // last: nothing above can fail once the other reader may send through it
     }
 
     protected override void OnClosing(PcapDevice device)

@@ -95,8 +95,14 @@ public abstract partial class PcapPortReader : PacketReader, IPcapFrameHandler
             if (wait == WaitResult.Readable)
             {
                 BatchNowNs = now;
-                device.Dispatch(this);
-                AfterDispatch();
+                try
+                {
+                    device.Dispatch(this);
+                }
+                finally
+                {
+                    AfterDispatch(); // also when a frame handler threw: a batch's leases and queued frames are settled
+                }
             }
             if (now - _lastMaintain >= MaintainEveryNs)
             {
@@ -144,9 +150,18 @@ public abstract partial class PcapPortReader : PacketReader, IPcapFrameHandler
 
     private void OpenDevice()
     {
-        _device = PcapDevice.Open(Interface, _options);
+        PcapDevice device = PcapDevice.Open(Interface, _options);
+        try
+        {
+            OnOpened(device);
+        }
+        catch
+        {
+            device.Dispose(); // not half open: the next Run opens the NIC afresh
+            throw;
+        }
         _statsReceived = _statsDropped = _statsIfDropped = 0;
-        OnOpened(_device);
+        _device = device;
     }
 
     private void CloseDevice()
