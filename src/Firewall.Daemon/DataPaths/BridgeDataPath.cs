@@ -90,14 +90,18 @@ public sealed class BridgePort
         Volatile.Write(ref _device, device);
     }
 
-    /// <summary>Withdraws the handle and ring and waits until no batch is sending through them.</summary>
-    internal void Withdraw()
+    /// <summary>
+    /// Withdraws the handle and ring and waits until no batch is sending through them; returns the ring for its owner
+    /// to close.
+    /// </summary>
+    internal PacketTxRing? Withdraw()
     {
         Interlocked.Exchange(ref _device, null);
         PacketTxRing? ring = Interlocked.Exchange(ref _ring, null);
         var spin = new SpinWait();
         while (Volatile.Read(ref _leases) != 0) spin.SpinOnce();
         if (ring is not null) Interlocked.Add(ref InjectErrors, ring.Pending); // queued, never sent: the NIC went away
+        return ring;
     }
 
     /// <summary>Starts a batch: until <see cref="Leave"/>, the returned ring or handle stays open.</summary>
@@ -120,7 +124,6 @@ public sealed partial class BridgePortReader : PcapPortReader
     private readonly byte[] _answer = new byte[RejectBuilder.MaxAnswerLength];
     private readonly ILogger _log;
     private long _lastInjectErrors;
-    private PacketTxRing? _ownRing;
     // the egress NIC as leased for the current batch
     private bool _leased;
     private PacketTxRing? _outRing;
@@ -161,16 +164,10 @@ public sealed partial class BridgePortReader : PcapPortReader
             device.IgnoreOutgoing();
             ring = PacketTxRing.Open(_ingress.Name, _bridge.TxRingFrames, _bridge.QdiscBypass);
         }
-        _ownRing = ring;
         _ingress.Publish(device, ring); // last: nothing above can fail once the other reader may send through it
     }
 
-    protected override void OnClosing(PcapDevice device)
-    {
-        _ingress.Withdraw();
-        _ownRing?.Dispose();
-        _ownRing = null;
-    }
+    protected override void OnClosing(PcapDevice device) => _ingress.Withdraw()?.Dispose();
 
     public override void OnFrame(in PcapFrame frame)
     {

@@ -34,7 +34,6 @@ public sealed unsafe class PacketTxRing : IDisposable
     public string Interface { get; }
     /// <summary>The interface MTU when opened: frames up to MTU + 14 bytes (+ 4 when VLAN-tagged) are accepted.</summary>
     public int Mtu { get; }
-    public int FrameCount => _frameCount;
     /// <summary>Frames queued and not yet flushed.</summary>
     public int Pending => _pending;
 
