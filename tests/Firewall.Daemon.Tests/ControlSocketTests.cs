@@ -82,6 +82,25 @@ public sealed class ControlSocketTests : IDisposable
         Assert.Contains("src=198.18.10.2 dst=198.18.20.2 sport=40000 dport=80", line);
     }
 
+    /// <summary>With no listener the event pump sleeps; a listener that comes later wakes it again.</summary>
+    [Fact]
+    public void Events_AfterTheFirstListenerLeft_ReachTheNextListener()
+    {
+        using var d = _s.Start();
+        using (var first = new DaemonlessProcess(Paths.Dotnet, ["exec", Paths.FwctlDll, "--socket", _s.Socket, "conntrack", "-E"]))
+        {
+            Thread.Sleep(800);
+            Proc.Fwctl(_s.Socket, "conntrack", "-D", "-p", "tcp");
+            first.WaitForLine(l => l.StartsWith("[DESTROY] tcp", StringComparison.Ordinal));
+        }
+        Thread.Sleep(500); // the first listener's subscription ends with its connection
+        using var second = new DaemonlessProcess(Paths.Dotnet, ["exec", Paths.FwctlDll, "--socket", _s.Socket, "conntrack", "-E"]);
+        Thread.Sleep(800);
+        Proc.Fwctl(_s.Socket, "conntrack", "-D", "-p", "udp");
+        string line = second.WaitForLine(l => l.StartsWith("[DESTROY] udp", StringComparison.Ordinal));
+        Assert.Contains("dst=198.18.20.2", line);
+    }
+
     [Fact]
     public void ExpectList_ShowsTheSummary()
     {

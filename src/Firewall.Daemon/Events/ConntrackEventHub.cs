@@ -7,9 +7,9 @@ namespace Firewall.Daemon.Events;
 
 /// <summary>
 /// The single consumer of the table's event rings. Table events are on only while somebody wants them (an
-/// <c>fwctl conntrack -E</c> listener, or conntrack event logging) — like nf_conntrack_events=2. Events are drained
-/// every 50 ms off the packet path and handed to each subscriber's bounded queue; a slow subscriber loses events
-/// (counted), it never slows the packet path.
+/// <c>fwctl conntrack -E</c> listener, or conntrack event logging) — like nf_conntrack_events=2. While they are on,
+/// events are drained every 50 ms off the packet path and handed to each subscriber's bounded queue; a slow subscriber
+/// loses events (counted), it never slows the packet path. While they are off, the pump sleeps.
 /// </summary>
 public sealed class ConntrackEventHub : BackgroundService
 {
@@ -41,7 +41,16 @@ public sealed class ConntrackEventHub : BackgroundService
         lock (_gate) { _subs = Array.FindAll(_subs, x => x != s); Update(); }
     }
 
-    private void Update() => _engine.Table.EventsEnabled = _subs.Length > 0 || _logSink is not null;
+    private void Update()
+    {
+        bool on = _subs.Length > 0 || _logSink is not null;
+        _engine.Table.EventsEnabled = on;
+        if (on) _enabled.TrySetResult();
+        else if (_enabled.Task.IsCompleted) _enabled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    // completed while events are on: with nobody listening the pump sleeps instead of ticking 20 times a second
+    private TaskCompletionSource _enabled = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Drains once (also used by tests); returns how many events were dispatched.</summary>
     public int Pump(List<CtEvent> buffer)
@@ -62,11 +71,24 @@ public sealed class ConntrackEventHub : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var buffer = new List<CtEvent>(1024);
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
+        TimeSpan tick = TimeSpan.FromMilliseconds(50);
+        using var timer = new PeriodicTimer(tick);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            while (true)
+            {
+                Task enabled;
+                lock (_gate) enabled = _enabled.Task;
+                if (!enabled.IsCompleted)
+                {
+                    Pump(buffer); // what was recorded before the last listener left
+                    timer.Period = Timeout.InfiniteTimeSpan; // a PeriodicTimer fires whether awaited or not
+                    await enabled.WaitAsync(stoppingToken).ConfigureAwait(false);
+                    timer.Period = tick;
+                }
+                if (!await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false)) break;
                 Pump(buffer);
+            }
         }
         catch (OperationCanceledException) { }
         foreach (var s in Volatile.Read(ref _subs)) s.Complete();
