@@ -133,6 +133,7 @@ public sealed class ControlSocketTests : IDisposable
         Assert.Contains("conntrack: 2 entries", r.Stdout);
         Assert.Contains("data path: replay", r.Stdout);
         Assert.Contains("packet path: healthy", r.Stdout);
+        Assert.Matches(@"memory: \d+ MB resident, GC heap \d+ MB, collections gen0 \d+ gen1 \d+ gen2 \d+, pause \d+\.\d ms in all", r.Stdout);
     }
 
     [Fact]

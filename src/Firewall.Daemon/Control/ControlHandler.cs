@@ -174,6 +174,9 @@ public sealed partial class ControlHandler
         r.Out($"packets: accepted {_engine.Traffic.Packets(Verdict.Accept)}, dropped {_engine.Traffic.Packets(Verdict.Drop)}, rejected {_engine.Traffic.Packets(Verdict.Reject)}");
         foreach (var source in _status)
             foreach (var kv in source.Status()) r.Out($"{kv.Key}: {kv.Value}");
+        r.Out($"memory: {Environment.WorkingSet / (1024 * 1024)} MB resident, GC heap {GC.GetTotalMemory(false) / (1024 * 1024)} MB, " +
+              $"collections gen0 {GC.CollectionCount(0)} gen1 {GC.CollectionCount(1)} gen2 {GC.CollectionCount(2)}, " +
+              $"pause {GC.GetTotalPauseDuration().TotalMilliseconds:F1} ms in all");
         return 0;
     }
 
