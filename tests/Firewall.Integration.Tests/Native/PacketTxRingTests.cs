@@ -28,16 +28,6 @@ public sealed class PacketTxRingTests : IDisposable
 
     private static readonly PcapDeviceOptions Quick = new() { TimeoutMilliseconds = 50, Filter = "ether proto 0x88b5" };
 
-    private static List<byte[]> Collect(PcapHandle handle, int expected, int milliseconds = 2000)
-    {
-        var frames = new List<byte[]>();
-        var clock = Stopwatch.StartNew();
-        while (frames.Count < expected && clock.ElapsedMilliseconds < milliseconds)
-            if (handle.ReadNext(out PcapFrame frame) == PcapReadResult.Frame && Frames.TypeOf(frame.Data) == Frames.MarkerType)
-                frames.Add(frame.Data.ToArray());
-        return frames;
-    }
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -50,11 +40,11 @@ public sealed class PacketTxRingTests : IDisposable
             byte[][] sent = Enumerable.Range(0, 40).Select(i => Frames.Build(Frames.MarkerType, i, 60 + i * 36)).ToArray();
             foreach (byte[] f in sent) Assert.True(ring.TryQueue(f));
             Assert.Equal(40, ring.Pending);
-            Assert.Empty(Collect(reader, 1, 300));
+            Assert.Empty(Frames.Collect(reader, Frames.MarkerType, 1, 300));
 
             Assert.Equal(0, ring.Flush());
             Assert.Equal(0, ring.Pending);
-            List<byte[]> received = Collect(reader, sent.Length);
+            List<byte[]> received = Frames.Collect(reader, Frames.MarkerType, sent.Length);
             Assert.Equal(sent.Length, received.Count);
             for (int i = 0; i < sent.Length; i++) Assert.Equal(sent[i], received[i]);
         });
@@ -76,7 +66,7 @@ public sealed class PacketTxRingTests : IDisposable
             }
             Assert.Equal(1000, queued);
             Assert.Equal(0, ring.RingFull);
-            List<byte[]> received = Collect(reader, 1000, 5000);
+            List<byte[]> received = Frames.Collect(reader, Frames.MarkerType, 1000, 5000);
             Assert.Equal(Enumerable.Range(0, 1000), received.Select(f => Frames.SequenceOf(f)));
         });
     }
@@ -95,7 +85,7 @@ public sealed class PacketTxRingTests : IDisposable
             Assert.True(ring.TryQueue(Frames.Build(Frames.MarkerType, 2)));
             Assert.Equal(2, ring.WrongSize);
             Assert.Equal(0, ring.Flush());
-            Assert.Equal([0, 2], Collect(reader, 2).Select(f => Frames.SequenceOf(f)));
+            Assert.Equal([0, 2], Frames.Collect(reader, Frames.MarkerType, 2).Select(f => Frames.SequenceOf(f)));
         });
     }
 
@@ -132,8 +122,8 @@ public sealed class PacketTxRingTests : IDisposable
             for (int i = 0; i < 5; i++) ring.TryQueue(Frames.Build(Frames.MarkerType, i));
             Assert.Equal(0, ring.Flush());
 
-            Assert.Equal(5, Collect(seesAll, 5).Count);
-            Assert.Empty(Collect(ignoring, 1, 500));
+            Assert.Equal(5, Frames.Collect(seesAll, Frames.MarkerType, 5).Count);
+            Assert.Empty(Frames.Collect(ignoring, Frames.MarkerType, 1, 500));
             Assert.Equal(0u, ignoring.GetStatistics().Received);
         });
     }

@@ -26,19 +26,6 @@ public sealed class PcapDeviceTests : IDisposable
 
     private static readonly PcapDeviceOptions Quick = new() { TimeoutMilliseconds = 50 };
 
-    /// <summary>Reads with pcap_next_ex until `expected` frames of `etherType` arrived or the deadline passed.</summary>
-    private static List<byte[]> Collect(PcapHandle handle, ushort etherType, int expected, int milliseconds = 2000)
-    {
-        var frames = new List<byte[]>();
-        var clock = Stopwatch.StartNew();
-        while (frames.Count < expected && clock.ElapsedMilliseconds < milliseconds)
-        {
-            if (handle.ReadNext(out PcapFrame frame) == PcapReadResult.Frame && Frames.TypeOf(frame.Data) == etherType)
-                frames.Add(frame.Data.ToArray());
-        }
-        return frames;
-    }
-
     [Fact]
     public void InjectedFrames_AreReceivedOnPeer_WithDirectionIn()
     {
@@ -77,8 +64,8 @@ public sealed class PcapDeviceTests : IDisposable
             using var injector = PcapDevice.Open(_va, Quick);
             for (int i = 0; i < 5; i++) injector.Inject(Frames.Build(Frames.MarkerType, i));
 
-            Assert.Equal(5, Collect(inOut, Frames.MarkerType, 5).Count);
-            Assert.Empty(Collect(inOnly, Frames.MarkerType, 1, 500));
+            Assert.Equal(5, Frames.Collect(inOut, Frames.MarkerType, 5).Count);
+            Assert.Empty(Frames.Collect(inOnly, Frames.MarkerType, 1, 500));
         });
     }
 
@@ -110,7 +97,7 @@ public sealed class PcapDeviceTests : IDisposable
             using var injector = PcapDevice.Open(_va, Quick);
             PcapStatistics before = reader.GetStatistics();
             for (int i = 0; i < 20; i++) injector.Inject(Frames.Build(Frames.MarkerType, i));
-            Assert.Equal(20, Collect(reader, Frames.MarkerType, 20).Count);
+            Assert.Equal(20, Frames.Collect(reader, Frames.MarkerType, 20).Count);
 
             PcapStatistics after = reader.GetStatistics();
             Assert.Equal(0u, before.Received);

@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
+using Firewall.Native.Pcap;
 
 namespace Firewall.Integration.Tests.Native.Lab;
 
@@ -23,4 +25,15 @@ internal static class Frames
     public static ushort TypeOf(ReadOnlySpan<byte> frame) => frame.Length < 14 ? (ushort)0 : BinaryPrimitives.ReadUInt16BigEndian(frame[12..]);
 
     public static int SequenceOf(ReadOnlySpan<byte> frame) => BinaryPrimitives.ReadInt32BigEndian(frame[14..]);
+
+    /// <summary>Reads with pcap_next_ex until <paramref name="expected"/> frames of <paramref name="etherType"/> arrived or the deadline passed.</summary>
+    public static List<byte[]> Collect(PcapHandle handle, ushort etherType, int expected, int milliseconds = 2000)
+    {
+        var frames = new List<byte[]>();
+        var clock = Stopwatch.StartNew();
+        while (frames.Count < expected && clock.ElapsedMilliseconds < milliseconds)
+            if (handle.ReadNext(out PcapFrame frame) == PcapReadResult.Frame && TypeOf(frame.Data) == etherType)
+                frames.Add(frame.Data.ToArray());
+        return frames;
+    }
 }
