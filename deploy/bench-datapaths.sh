@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Data-path benchmark: sudo ./deploy/bench-datapaths.sh   (not part of test.sh; takes about 5 minutes)
+# Data-path benchmark: sudo ./deploy/bench-datapaths.sh   (not part of test.sh; takes about 7 minutes)
 #
-# Four set-ups side by side in network namespaces, all with the same stateful policy
+# Six set-ups side by side in network namespaces, all with the same stateful policy
 # (ESTABLISHED,RELATED accepted · INVALID dropped · NEW only from the client side · policy DROP):
 #   kernel bridge   : Linux bridge + br_netfilter + iptables conntrack rules (physdev for the client port)
 #   daemon bridge   : firewall-daemon Bridge mode (libpcap in, AF_PACKET transmit ring out) between two ports
+#   bridge poll     : the same with Bridge:BusyPollUs = POLL_US (one reader spins while traffic flows)
 #   kernel routing  : plain forwarding + iptables conntrack rules in FORWARD
 #   daemon NFQUEUE  : forwarding + firewall-daemon Nfqueue mode (ManageKernelRules, F_GSO, batch verdicts)
+#   NFQUEUE poll    : the same with Nfqueue:BusyPollUs = POLL_US
 # The machine is shared and noisy, so the set-ups are measured in alternation, ROUNDS times each, and the figures
 # are medians over rounds (throughput) or taken over all rounds' samples together (latency):
 #   - iperf3 TCP for DURATION s (receiver's bit rate)
@@ -17,13 +19,16 @@
 # Ratios are daemon / kernel; added latency is daemon − kernel.
 # Environment: DURATION (default 3), ROUNDS (default 5), PINGS (per round, default 200), ONLY (bridge or nfqueue),
 # BRIDGE_EXTRA (JSON members added to the daemon's Bridge section, e.g. BRIDGE_EXTRA='"TxRing": false'),
-# DAEMON_NICE (the daemons' nice value, default 0; what Nice= in the systemd unit sets).
+# DAEMON_NICE (the daemons' nice value, default 0; what Nice= in the systemd unit sets), POLL_US (the poll set-ups'
+# busy-poll window, default 50000 µs: longer than the 10 ms between pings, so their reader never sleeps while pinged;
+# 0 leaves the poll set-ups out).
 set -euo pipefail
 DURATION=${DURATION:-3}
 ROUNDS=${ROUNDS:-5}
 PINGS=${PINGS:-200}
 ONLY=${ONLY:-}
 DAEMON_NICE=${DAEMON_NICE:-0}
+POLL_US=${POLL_US:-50000}
 case "$ONLY" in ""|bridge|nfqueue) ;; *) echo "ONLY must be bridge or nfqueue (got '$ONLY')" >&2; exit 1;; esac
 REPO=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "bench-datapaths.sh needs root: sudo $0" >&2; exit 1; }
@@ -119,6 +124,13 @@ if [ "$ONLY" != nfqueue ]; then
   start_daemon bridge "${P}db"
   SETUP[dbridge]="daemon bridge|${P}dc|${P}ds|198.18.93.2|${P}ds0"
   ORDER+=(kbridge dbridge)
+  if [ "$POLL_US" != 0 ]; then
+    bridge_topology p 96
+    daemon_config bridgep "{ \"Mode\": \"Bridge\", \"Bridge\": { \"Interfaces\": [ \"${P}pba\", \"${P}pbb\" ], \"BufferSizeMb\": 32, \"BusyPollUs\": $POLL_US${BRIDGE_EXTRA:+, $BRIDGE_EXTRA} } }" "-i ${P}pba"
+    start_daemon bridgep "${P}pb"
+    SETUP[dbridgep]="bridge poll|${P}pc|${P}ps|198.18.96.2|${P}ps0"
+    ORDER+=(dbridgep)
+  fi
 fi
 if [ "$ONLY" != bridge ]; then
   routed_topology r 91 92
@@ -129,6 +141,13 @@ if [ "$ONLY" != bridge ]; then
   start_daemon nfq "${P}qr"
   SETUP[dnfq]="daemon NFQUEUE|${P}qc|${P}qs|198.18.95.2|${P}qs0"
   ORDER+=(krouting dnfq)
+  if [ "$POLL_US" != 0 ]; then
+    routed_topology n 97 98
+    daemon_config nfqp "{ \"Mode\": \"Nfqueue\", \"Nfqueue\": { \"Queues\": [ 0 ], \"ManageKernelRules\": true, \"QueueBypass\": false, \"Gso\": true, \"Families\": [ \"IPv4\" ], \"BusyPollUs\": $POLL_US } }" "-i ${P}nr0"
+    start_daemon nfqp "${P}nr"
+    SETUP[dnfqp]="NFQUEUE poll|${P}nc|${P}ns|198.18.98.2|${P}ns0"
+    ORDER+=(dnfqp)
+  fi
 fi
 sleep 1
 for k in "${ORDER[@]}"; do
@@ -139,6 +158,7 @@ done
 # ---------------------------------------------------------------- measuring
 rtt_round() { # rtt_round KEY FILE: PINGS pings every 10 ms, the RTTs in µs appended to FILE
   IFS='|' read -r _ c _ addr _ <<<"${SETUP[$1]}"
+  sleep 0.2 # the previous set-up's busy-poll window (POLL_US) has ended: it does not take a CPU from this one
   nx "$c" ping -n -c "$PINGS" -i 0.01 -W 1 "$addr" | sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' >>"$2"
 }
 tcp_round() { # tcp_round KEY: Mbit/s
@@ -199,10 +219,10 @@ done
 echo "== ratios (daemon / kernel) and added latency (daemon − kernel)"
 ratio() { python3 -c "a,b=float('$1' or 0),float('$2' or 0); print('%.2f' % (a/b) if b else 'n/a')"; }
 diff_us() { python3 -c "print('%+.0f' % (float('$1')-float('$2')))"; }
-for pair in "bridge:dbridge:kbridge" "NFQUEUE:dnfq:krouting"; do
+for pair in "bridge:dbridge:kbridge" "bridge poll:dbridgep:kbridge" "NFQUEUE:dnfq:krouting" "NFQUEUE poll:dnfqp:krouting"; do
   IFS=: read -r name d k <<<"$pair"
   [ -n "${TCPV[$d]:-}" ] || continue
-  printf '   %-8s TCP %s   UDP-64 forwarded %s  received %s   added RTT p50 %s us  p99 %s us   with cpu_dma_latency 0: p50 %s us  p99 %s us\n' "$name" \
+  printf '   %-12s TCP %s   UDP-64 forwarded %s  received %s   added RTT p50 %s us  p99 %s us   with cpu_dma_latency 0: p50 %s us  p99 %s us\n' "$name" \
     "$(ratio "${TCPV[$d]}" "${TCPV[$k]}")" "$(ratio "${UDPF[$d]}" "${UDPF[$k]}")" "$(ratio "${UDPR[$d]}" "${UDPR[$k]}")" \
     "$(diff_us "${P50[$d]}" "${P50[$k]}")" "$(diff_us "${P99[$d]}" "${P99[$k]}")" \
     "$(diff_us "${P50L[$d]}" "${P50L[$k]}")" "$(diff_us "${P99L[$d]}" "${P99L[$k]}")"

@@ -45,6 +45,19 @@ public sealed class OptionsValidationTests : IDisposable
         Assert.Contains("Firewall:DataPath:Bridge:TxRingFrames must be a power of two", r.Stderr);
     }
 
+    [Theory]
+    [InlineData("Bridge", "-1")]
+    [InlineData("Bridge", "1000001")]
+    [InlineData("Nfqueue", "-5")]
+    [InlineData("Nfqueue", "2000000")]
+    public void BusyPollUs_MustBeBetween0And1000000(string mode, string value)
+    {
+        var r = RunWith($"--Firewall:DataPath:Mode={mode}", "--Firewall:DataPath:Bridge:Interfaces:0=a0", "--Firewall:DataPath:Bridge:Interfaces:1=a1",
+                        $"--Firewall:DataPath:{mode}:BusyPollUs={value}");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains($"Firewall:DataPath:{mode}:BusyPollUs must be between 0 and 1000000 microseconds (got {value})", r.Stderr);
+    }
+
     [Fact]
     public void MetricsOnANonLoopbackAddress_IsRefusedUnlessAllowed()
     {

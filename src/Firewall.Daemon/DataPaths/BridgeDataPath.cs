@@ -45,11 +45,14 @@ public sealed partial class BridgeDataPath : SupervisedDataPath<BridgePortReader
         };
         var a = new BridgePort(_options.Interfaces[0]);
         var b = new BridgePort(_options.Interfaces[1]);
+        var busyPoll = new BusyPollToken(TimeSpan.FromMicroseconds(_options.BusyPollUs));
         _readers =
         [
-            new BridgePortReader(a, b, pcap, _engine.Pipeline.CreateWorker(), arp, nonIp, _options, _log),
-            new BridgePortReader(b, a, pcap, _engine.Pipeline.CreateWorker(), arp, nonIp, _options, _log),
+            new BridgePortReader(a, b, pcap, _engine.Pipeline.CreateWorker(), arp, nonIp, _options, busyPoll, _log),
+            new BridgePortReader(b, a, pcap, _engine.Pipeline.CreateWorker(), arp, nonIp, _options, busyPoll, _log),
         ];
+        _readers[0].Partner = _readers[1];
+        _readers[1].Partner = _readers[0];
         try
         {
             foreach (var r in _readers) r.OpenAtStart();
@@ -115,12 +118,18 @@ public sealed class BridgePort
     internal void Leave() => Interlocked.Decrement(ref _leases);
 }
 
-/// <summary>Reads one bridge NIC and forwards to the other.</summary>
+/// <summary>
+/// Reads one bridge NIC and forwards to the other. After reading its own NIC, the thread also reads the other NIC
+/// (unless that NIC's own thread is at it): the answer to a frame just forwarded is usually queued there by the time
+/// the send returns, and is forwarded without waking the other thread. With a busy-poll window it keeps reading both
+/// for that long after the last frame.
+/// </summary>
 public sealed partial class BridgePortReader : PcapPortReader
 {
     private readonly BridgePort _ingress, _egress;
     private readonly Verdict _arp, _nonIp;
     private readonly BridgeOptions _bridge;
+    private readonly BusyPollToken _busyPoll;
     private readonly byte[] _answer = new byte[RejectBuilder.MaxAnswerLength];
     private readonly ILogger _log;
     private long _lastInjectErrors;
@@ -130,9 +139,10 @@ public sealed partial class BridgePortReader : PcapPortReader
     private PcapDevice? _outDevice;
 
     public BridgePortReader(BridgePort ingress, BridgePort egress, PcapDeviceOptions options, PipelineWorker worker,
-                            Verdict arp, Verdict nonIp, BridgeOptions bridge, ILogger log)
+                            Verdict arp, Verdict nonIp, BridgeOptions bridge, BusyPollToken busyPoll, ILogger log)
         : base(ingress.Name, options, worker, log)
     {
+        _busyPoll = busyPoll;
         _ingress = ingress;
         _egress = egress;
         _arp = arp;
@@ -145,14 +155,50 @@ public sealed partial class BridgePortReader : PcapPortReader
 
     public BridgePort Ingress => _ingress;
 
+    /// <summary>The other NIC's reader, which this thread also reads from.</summary>
+    public BridgePortReader? Partner { get; set; }
+
     /// <summary>Frames of this NIC accepted (and handed to the other NIC), dropped by verdict, rejected, non-IP.</summary>
     public long Accepted, Dropped, Rejected, RejectsSent, NonIp;
+
+    /// <summary>Frames of the other NIC this thread read (written by this thread only); busy-poll windows it spun.</summary>
+    public long PartnerFrames, BusyPolls;
+
+    protected override bool ReadReady(StopEvent stop, long now)
+    {
+        int frames = TryDispatch(now) + ReadPartner(now);
+        if (frames == 0 || !_busyPoll.TryTake()) return true;
+        BusyPolls++;
+        try
+        {
+            long until = now + _busyPoll.WindowNs;
+            while (!stop.IsSet)
+            {
+                now = FirewallEngine.MonotonicNs();
+                if (TryDispatch(now) + ReadPartner(now) > 0) until = now + _busyPoll.WindowNs;
+                else if (now >= until) return true;
+                if (!Tick(now)) return false;
+            }
+            return true;
+        }
+        finally
+        {
+            _busyPoll.Release();
+        }
+    }
+
+    private int ReadPartner(long now)
+    {
+        int n = Partner?.TryDispatch(now) ?? 0;
+        PartnerFrames += n;
+        return n;
+    }
 
     public override string Describe() =>
         $"{_ingress.Name}: in={Interlocked.Read(ref FramesIn)} accepted={Interlocked.Read(ref Accepted)} dropped={Interlocked.Read(ref Dropped)} " +
         $"rejected={Interlocked.Read(ref Rejected)} rejects_sent={Interlocked.Read(ref RejectsSent)} non_ip={Interlocked.Read(ref NonIp)} " +
         $"truncated={Interlocked.Read(ref Truncated)} out={Interlocked.Read(ref _ingress.FramesOut)} out_batches={Interlocked.Read(ref _ingress.Flushes)} " +
-        $"inject_errors={Interlocked.Read(ref _ingress.InjectErrors)} " +
+        $"inject_errors={Interlocked.Read(ref _ingress.InjectErrors)} partner_frames={Interlocked.Read(ref PartnerFrames)} busy_polls={Interlocked.Read(ref BusyPolls)} " +
         DescribePcap();
 
     /// <summary>The NIC is open: with transmit rings, open this NIC's ring and stop the capture from copying what leaves through it.</summary>

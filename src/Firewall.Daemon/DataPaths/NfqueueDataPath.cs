@@ -43,7 +43,8 @@ public sealed partial class NfqueueDataPath : SupervisedDataPath<NfqueueReader>
             ReceiveBufferBytes = _options.Gso ? 256 * 1024 : 128 * 1024,
         };
         var queues = _options.EffectiveQueues;
-        _readers = queues.Select(q => new NfqueueReader((ushort)q, queueOptions, _engine.Pipeline.CreateWorker(), _stop, _log)).ToArray();
+        var busyPoll = new BusyPollToken(TimeSpan.FromMicroseconds(_options.BusyPollUs));
+        _readers = queues.Select(q => new NfqueueReader((ushort)q, queueOptions, _engine.Pipeline.CreateWorker(), _stop, _log, busyPoll)).ToArray();
         try
         {
             foreach (var r in _readers) r.OpenAtStart();
@@ -131,10 +132,13 @@ public sealed partial class NfqueueReader : PacketReader
     private NfQueue? _queue;
     private RawIpSocket? _raw;
     private NfQueueCounters _lastCounters;
+    private readonly BusyPollToken _busyPoll;
     private long _lastMaintain;
 
-    public NfqueueReader(ushort queueNumber, NfQueueOptions queueOptions, PipelineWorker worker, StopEvent stop, ILogger log)
+    public NfqueueReader(ushort queueNumber, NfQueueOptions queueOptions, PipelineWorker worker, StopEvent stop, ILogger log,
+                         BusyPollToken? busyPoll = null)
     {
+        _busyPoll = busyPoll ?? new BusyPollToken(TimeSpan.Zero);
         _queueNumber = queueNumber;
         _queueOptions = queueOptions;
         _worker = worker;
@@ -146,12 +150,15 @@ public sealed partial class NfqueueReader : PacketReader
 
     public long Packets, Accepted, Dropped, Rejected, RejectsSent, ChecksumNotVerified, OtherHook, Truncated;
 
+    /// <summary>Busy-poll windows this reader spun (<see cref="Options.NfqueueOptions.BusyPollUs"/>).</summary>
+    public long BusyPolls;
+
     public override string Describe()
     {
         NfQueueCounters c = _queue?.Counters ?? _lastCounters;
         return $"{Name}: packets={Interlocked.Read(ref Packets)} accepted={Interlocked.Read(ref Accepted)} dropped={Interlocked.Read(ref Dropped)} " +
                $"rejected={Interlocked.Read(ref Rejected)} rejects_sent={Interlocked.Read(ref RejectsSent)} csum_not_verified={Interlocked.Read(ref ChecksumNotVerified)} " +
-               $"other_hook={Interlocked.Read(ref OtherHook)} truncated={Interlocked.Read(ref Truncated)} enobufs={c.NoBufferErrors} " +
+               $"other_hook={Interlocked.Read(ref OtherHook)} truncated={Interlocked.Read(ref Truncated)} busy_polls={Interlocked.Read(ref BusyPolls)} enobufs={c.NoBufferErrors} " +
                $"batch_verdicts={c.BatchVerdicts} single_verdicts={c.SingleVerdicts} restarts={Interlocked.Read(ref Restarts)} thread_alloc={Volatile.Read(ref ThreadAllocatedBytes)}";
     }
 
@@ -208,26 +215,49 @@ public sealed partial class NfqueueReader : PacketReader
 
     private void ReadUntilStop(NfQueue queue)
     {
-        while (true)
+        bool spinning = false; // holding the busy-poll token: reading without sleeping until spinUntil
+        long spinUntil = 0;
+        try
         {
-            NfqReceiveResult r = queue.Receive(out NfqMessageReader messages, WaitMilliseconds);
-            if (r == NfqReceiveResult.Stopped)
+            while (true)
             {
-                queue.FlushDeferredAccepts();
-                return;
+                NfqReceiveResult r = queue.Receive(out NfqMessageReader messages, spinning ? 0 : WaitMilliseconds);
+                if (r == NfqReceiveResult.Stopped)
+                {
+                    queue.FlushDeferredAccepts();
+                    return;
+                }
+                if (r == NfqReceiveResult.Received)
+                    while (messages.TryReadPacket(out NfqPacket packet)) Handle(queue, in packet);
+                long now = FirewallEngine.MonotonicNs();
+                if (r == NfqReceiveResult.Received)
+                {
+                    if (!spinning && _busyPoll.TryTake())
+                    {
+                        spinning = true;
+                        BusyPolls++;
+                    }
+                    spinUntil = now + _busyPoll.WindowNs;
+                }
+                else if (spinning && now >= spinUntil)
+                {
+                    spinning = false;
+                    _busyPoll.Release();
+                }
+                if (now - _lastMaintain >= MaintainEveryNs)
+                {
+                    // verdicts first: at light load maintenance falls due on almost every packet, and must not delay it
+                    queue.FlushDeferredAccepts();
+                    _lastMaintain = now;
+                    _worker.Conntrack.Maintain(now);
+                    _names.RefreshIfDue(now);
+                    SampleAllocations();
+                }
             }
-            if (r == NfqReceiveResult.Received)
-                while (messages.TryReadPacket(out NfqPacket packet)) Handle(queue, in packet);
-            long now = FirewallEngine.MonotonicNs();
-            if (now - _lastMaintain >= MaintainEveryNs)
-            {
-                // verdicts first: at light load maintenance falls due on almost every packet, and must not delay it
-                queue.FlushDeferredAccepts();
-                _lastMaintain = now;
-                _worker.Conntrack.Maintain(now);
-                _names.RefreshIfDue(now);
-                SampleAllocations();
-            }
+        }
+        finally
+        {
+            if (spinning) _busyPoll.Release();
         }
     }
 

@@ -92,31 +92,93 @@ public abstract partial class PcapPortReader : PacketReader, IPcapFrameHandler
             WaitResult wait = device.WaitForFrames(stop, WaitMilliseconds);
             if (wait == WaitResult.Stopped) return true;
             long now = FirewallEngine.MonotonicNs();
-            if (wait == WaitResult.Readable)
+            if (wait == WaitResult.Readable && !ReadReady(stop, now)) return false;
+            if (!Tick(now)) return false;
+        }
+    }
+
+    /// <summary>
+    /// The NIC has frames: read them (one pcap_dispatch). A subclass may read more (the bridge also reads the other
+    /// NIC, and may busy-poll); false when the NIC went down meanwhile.
+    /// </summary>
+    protected virtual bool ReadReady(StopEvent stop, long now)
+    {
+        TryDispatch(now);
+        return true;
+    }
+
+    // 1 while a thread uses this NIC's handle, pipeline worker and counters: its own reader thread, or (bridge) the
+    // other NIC's reader reading it too. Whoever holds it is the only one touching them, so they need no other lock.
+    private int _busy;
+
+    private bool TryEnter() => Interlocked.CompareExchange(ref _busy, 1, 0) == 0;
+
+    private void Enter()
+    {
+        var spin = new SpinWait();
+        while (!TryEnter()) spin.SpinOnce(sleep1Threshold: -1); // held for one batch at most
+    }
+
+    private void Exit() => Volatile.Write(ref _busy, 0);
+
+    /// <summary>
+    /// One non-blocking pcap_dispatch of what the NIC has buffered, tracked at <paramref name="now"/>, from whichever
+    /// thread calls it; 0 without reading when another thread is reading this NIC right now (it drains the buffer) or
+    /// the NIC is closed. The batch is settled (<see cref="AfterDispatch"/>) even when a frame handler threw. Returns
+    /// the frames handled.
+    /// </summary>
+    internal int TryDispatch(long now)
+    {
+        if (!TryEnter()) return 0;
+        try
+        {
+            if (_device is not { } device) return 0;
+            BatchNowNs = now;
+            try
             {
-                BatchNowNs = now;
-                try
-                {
-                    device.Dispatch(this);
-                }
-                finally
-                {
-                    AfterDispatch(); // also when a frame handler threw: a batch's leases and queued frames are settled
-                }
+                return Math.Max(device.Dispatch(this), 0); // LoopBroken: nothing read
             }
-            if (now - _lastMaintain >= MaintainEveryNs)
+            finally
+            {
+                AfterDispatch(); // also when a frame handler threw: a batch's leases and queued frames are settled
+            }
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    /// <summary>
+    /// Conntrack maintenance every 10 ms and housekeeping (statistics, link state) every second, on this NIC's reader
+    /// thread. False when the NIC went down.
+    /// </summary>
+    protected bool Tick(long now)
+    {
+        bool maintain = now - _lastMaintain >= MaintainEveryNs;
+        bool housekeeping = now - _lastHousekeeping >= HousekeepingEveryNs;
+        if (!maintain && !housekeeping) return true;
+        Enter();
+        try
+        {
+            if (maintain)
             {
                 _lastMaintain = now;
                 Worker.Conntrack.Maintain(now);
                 SampleAllocations();
             }
-            if (now - _lastHousekeeping >= HousekeepingEveryNs)
+            if (housekeeping)
             {
                 _lastHousekeeping = now;
-                ReadStatistics(device);
+                ReadStatistics(_device!);
                 Housekeeping();
                 if (NetDevice.GetState(Interface) != LinkState.Running) return false;
             }
+            return true;
+        }
+        finally
+        {
+            Exit();
         }
     }
 
@@ -161,17 +223,27 @@ public abstract partial class PcapPortReader : PacketReader, IPcapFrameHandler
             throw;
         }
         _statsReceived = _statsDropped = _statsIfDropped = 0;
+        Enter();
         _device = device;
+        Exit();
     }
 
     private void CloseDevice()
     {
         PcapDevice? device = _device;
         if (device is null) return;
-        try { ReadStatistics(device); } catch (PcapException) { /* the NIC is gone: keep the last figures */ }
-        OnClosing(device);
-        _device = null;
-        device.Dispose();
+        Enter(); // nobody else is reading it
+        try
+        {
+            try { ReadStatistics(device); } catch (PcapException) { /* the NIC is gone: keep the last figures */ }
+            OnClosing(device);
+            _device = null;
+            device.Dispose();
+        }
+        finally
+        {
+            Exit();
+        }
     }
 
     private void ReadStatistics(PcapDevice device)

@@ -51,12 +51,14 @@ public sealed class DataPathOptions
                 if (Bridge.BufferSizeMb is < 1 or > 1024) e.Add($"{prefix}:Bridge:BufferSizeMb must be between 1 and 1024 (got {Bridge.BufferSizeMb}).");
                 if (Bridge.TxRingFrames is < 64 or > 65536 || !System.Numerics.BitOperations.IsPow2(Bridge.TxRingFrames))
                     e.Add($"{prefix}:Bridge:TxRingFrames must be a power of two between 64 and 65536 (got {Bridge.TxRingFrames}).");
+                if (Bridge.BusyPollUs is < 0 or > 1_000_000) e.Add($"{prefix}:Bridge:BusyPollUs must be between 0 and 1000000 microseconds (got {Bridge.BusyPollUs}).");
                 CheckVerdict(e, $"{prefix}:Bridge:NonIp", Bridge.NonIp);
                 CheckVerdict(e, $"{prefix}:Bridge:Arp", Bridge.Arp);
                 break;
             case DataPathMode.Nfqueue:
                 if (Nfqueue.EffectiveQueues.Any(q => q is < 0 or > 65535)) e.Add($"{prefix}:Nfqueue:Queues entries must be between 0 and 65535.");
                 if (Nfqueue.QueueMaxLen is < 1 or > 1_000_000) e.Add($"{prefix}:Nfqueue:QueueMaxLen must be between 1 and 1000000 (got {Nfqueue.QueueMaxLen}).");
+                if (Nfqueue.BusyPollUs is < 0 or > 1_000_000) e.Add($"{prefix}:Nfqueue:BusyPollUs must be between 0 and 1000000 microseconds (got {Nfqueue.BusyPollUs}).");
                 foreach (var c in Nfqueue.Chains ?? [])
                     if (c is not ("FORWARD" or "INPUT" or "OUTPUT")) e.Add($"{prefix}:Nfqueue:Chains: \"{c}\" is not FORWARD, INPUT or OUTPUT.");
                 if (Nfqueue.ManageKernelRules && Nfqueue.EffectiveQueues is { Count: > 1 } qs)
@@ -119,6 +121,13 @@ public sealed class BridgeOptions
     /// discipline; tcpdump on the bridge ports no longer sees them leave, and a full driver queue drops them.
     /// </summary>
     public bool QdiscBypass { get; set; }
+    /// <summary>
+    /// After a frame, the reader that handled it keeps reading both NICs without sleeping for this many microseconds
+    /// (0 = sleep in poll() as soon as they are empty, the default). Only one reader spins at a time, so this costs at
+    /// most one CPU while traffic flows; a value longer than the gap between packets means that reader never sleeps
+    /// (poll mode: the lowest added latency at light load, one CPU always busy). 0–1000000.
+    /// </summary>
+    public int BusyPollUs { get; set; }
 }
 
 public sealed class NfqueueOptions
@@ -139,6 +148,12 @@ public sealed class NfqueueOptions
     public int QueueMaxLen { get; set; } = 4096;
     /// <summary>NFQA_CFG_F_GSO: take GSO super-packets unsegmented (their checksums are partial and not verified).</summary>
     public bool Gso { get; set; } = true;
+    /// <summary>
+    /// After a packet, the queue's reader keeps reading without sleeping for this many microseconds (0 = sleep as soon
+    /// as the queue is empty, the default). Only one reader spins at a time (one CPU at most); longer than the gap
+    /// between packets means it never sleeps (poll mode). 0–1000000.
+    /// </summary>
+    public int BusyPollUs { get; set; }
     /// <summary>Families whose iptables rules are managed: IPv4 (iptables) and IPv6 (ip6tables).</summary>
     public List<string> Families { get; set; } = [];
     /// <summary>Families, empty = both.</summary>

@@ -1,0 +1,113 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Firewall.Integration.Tests.Lab;
+
+namespace Firewall.Integration.Tests.DataPaths;
+
+/// <summary>
+/// How readers wait for packets. A bridge reader also reads the other NIC after its own, so the answer to a frame it
+/// just forwarded leaves without waking the other NIC's thread. With BusyPollUs (bridge and NFQUEUE) a reader keeps
+/// reading without sleeping for that long after the last packet: a CPU spins while pings flow 10 ms apart, and the
+/// daemon goes back to sleep when the traffic stops. Either way the policy holds.
+/// </summary>
+[Collection("DataPaths")]
+public sealed class BusyPollTests
+{
+    private const int PollUs = 50_000; // longer than the 10 ms between pings: the reader never sleeps while pinged
+
+    private static DaemonProcess StartBridge(BridgeTopology t, int busyPollUs) =>
+        DaemonProcess.Start(t.Lab, t.Bridge, DaemonConfig.Create(new JsonObject
+        {
+            ["Mode"] = "Bridge",
+            ["Bridge"] = new JsonObject { ["Interfaces"] = new JsonArray(t.PortIn, t.PortOut), ["BufferSizeMb"] = 4, ["BusyPollUs"] = busyPollUs },
+        }, "DROP", DaemonConfig.SeedRules(t.PortIn)));
+
+    /// <summary>CPU seconds (user + system) the process has used so far.</summary>
+    private static double CpuSeconds(int pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        string[] f = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // fields from the 3rd on
+        long ticks = long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture);
+        return ticks / 100.0; // USER_HZ
+    }
+
+    /// <summary>CPU seconds the daemon used while <paramref name="action"/> ran, and the wall seconds it took.</summary>
+    private static (double Cpu, double Wall) Measure(int pid, Action action)
+    {
+        double cpu0 = CpuSeconds(pid);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        action();
+        return (CpuSeconds(pid) - cpu0, clock.Elapsed.TotalSeconds);
+    }
+
+    [Fact]
+    public void Bridge_ReaderAlsoReadsTheOtherNic_RepliesLeaveWithoutTheirOwnThread()
+    {
+        using var t = BridgeTopology.Create();
+        using var daemon = StartBridge(t, 0);
+        Assert.Equal(20, Traffic.Ping(t.Lab, t.Inside, BridgeTopology.OutsideV4, count: 20, interval: 0.05));
+        var inside = daemon.FreshCounters(t.PortIn);
+        var outside = daemon.FreshCounters(t.PortOut);
+        // each echo reply is queued on the outside NIC while the inside reader is still sending its request
+        Assert.True(inside["partner_frames"] >= 5, $"the inside reader read {inside["partner_frames"]} frames of the outside NIC");
+        Assert.True(outside["in"] >= 20, $"outside NIC: {outside["in"]} frames counted in");
+        Assert.Equal(0, inside["busy_polls"] + outside["busy_polls"]);
+    }
+
+    [Fact]
+    public void Bridge_BusyPoll_SpinsWhileTrafficFlows_SleepsWhenIdle_PolicyHolds()
+    {
+        using var t = BridgeTopology.Create();
+        using var daemon = StartBridge(t, PollUs);
+        Traffic.StartServers(t.Lab, t.Outside, 80, 22, "banner-outside");
+        Traffic.StartServers(t.Lab, t.Inside, 8080, 2222, "banner-inside");
+
+        var (busy, wall) = Measure(daemon.Pid, () =>
+            Assert.Equal(150, Traffic.Ping(t.Lab, t.Inside, BridgeTopology.OutsideV4, count: 150, interval: 0.01)));
+        Thread.Sleep(500);
+        var (idle, idleWall) = Measure(daemon.Pid, () => Thread.Sleep(2000));
+        Assert.True(busy > 0.6 * wall, $"busy polling: {busy:F2} s of CPU in {wall:F2} s of pings 10 ms apart");
+        Assert.True(idle < 0.25 * idleWall, $"after the traffic: {idle:F2} s of CPU in {idleWall:F2} s idle");
+
+        Assert.Equal(3, Traffic.Ping(t.Lab, t.Inside, BridgeTopology.OutsideV6));
+        Assert.Equal("200", Traffic.Http(t.Lab, t.Inside, BridgeTopology.OutsideV4, 80).Status);
+        Assert.Equal("banner-outside", Traffic.TcpBanner(t.Lab, t.Inside, BridgeTopology.OutsideV6, 22));
+        Assert.Equal(0, Traffic.Ping(t.Lab, t.Outside, BridgeTopology.InsideV4, waitSeconds: 1));
+        Assert.NotEqual("200", Traffic.Http(t.Lab, t.Outside, BridgeTopology.InsideV4, 8080, timeoutSeconds: 2).Status);
+        double bps = Traffic.Iperf3(t.Lab, t.Inside, t.Outside, BridgeTopology.OutsideV4, 5201);
+        Assert.True(bps > 50e6, $"iperf3 through the busy-polling bridge gave {bps / 1e6:F1} Mbit/s");
+
+        var inside = daemon.FreshCounters(t.PortIn);
+        var outside = daemon.FreshCounters(t.PortOut);
+        Assert.True(inside["busy_polls"] + outside["busy_polls"] >= 1, "no reader busy-polled");
+        Assert.True(outside["dropped"] >= 3, $"the outside's pings and connection were not dropped (dropped={outside["dropped"]} on {t.PortOut})");
+    }
+
+    [Fact]
+    public void Nfqueue_BusyPoll_SpinsWhileTrafficFlows_SleepsWhenIdle_PolicyHolds()
+    {
+        using var t = RoutedTopology.Create();
+        JsonObject config = NfqueueConfig.Create(t, queueBypass: false);
+        config["Firewall"]!["DataPath"]!["Nfqueue"]!["BusyPollUs"] = PollUs;
+        using var daemon = DaemonProcess.Start(t.Lab, t.Router, config);
+        Traffic.StartServers(t.Lab, t.Server, 80, 22, "banner-server");
+        Traffic.StartServers(t.Lab, t.Client, 8080, 2222, "banner-client");
+
+        var (busy, wall) = Measure(daemon.Pid, () =>
+            Assert.Equal(150, Traffic.Ping(t.Lab, t.Client, RoutedTopology.ServerV4, count: 150, interval: 0.01)));
+        Thread.Sleep(500);
+        var (idle, idleWall) = Measure(daemon.Pid, () => Thread.Sleep(2000));
+        Assert.True(busy > 0.6 * wall, $"busy polling: {busy:F2} s of CPU in {wall:F2} s of pings 10 ms apart");
+        Assert.True(idle < 0.25 * idleWall, $"after the traffic: {idle:F2} s of CPU in {idleWall:F2} s idle");
+
+        Assert.Equal(3, Traffic.Ping(t.Lab, t.Client, RoutedTopology.ServerV6));
+        Assert.Equal("200", Traffic.Http(t.Lab, t.Client, RoutedTopology.ServerV4, 80).Status);
+        Assert.Equal("banner-server", Traffic.TcpBanner(t.Lab, t.Client, RoutedTopology.ServerV6, 22));
+        Assert.Equal(0, Traffic.Ping(t.Lab, t.Server, RoutedTopology.ClientV4, waitSeconds: 1));
+        Assert.NotEqual("200", Traffic.Http(t.Lab, t.Server, RoutedTopology.ClientV4, 8080, timeoutSeconds: 2).Status);
+
+        var queue = daemon.FreshCounters("queue 0");
+        Assert.True(queue["busy_polls"] >= 1, "the queue's reader never busy-polled");
+        Assert.True(queue["dropped"] >= 3, $"the server side's pings and connection were not dropped (dropped={queue["dropped"]})");
+    }
+}
