@@ -177,6 +177,7 @@ public sealed partial class BridgePortReader : PcapPortReader
                 now = FirewallEngine.MonotonicNs();
                 if (TryDispatch(now) + ReadPartner(now) > 0) until = now + _busyPoll.WindowNs;
                 else if (now >= until) return true;
+                else Thread.Yield(); // a task woken on this CPU (the one our last frame woke, often) runs at once
                 if (!Tick(now)) return false;
             }
             return true;

@@ -244,6 +244,10 @@ public sealed partial class NfqueueReader : PacketReader
                     spinning = false;
                     _busyPoll.Release();
                 }
+                else if (spinning)
+                {
+                    Thread.Yield(); // a task woken on this CPU (the one our last verdict woke, often) runs at once
+                }
                 if (now - _lastMaintain >= MaintainEveryNs)
                 {
                     // verdicts first: at light load maintenance falls due on almost every packet, and must not delay it
