@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Firewall.Core.Pipeline;
 using Firewall.Daemon.Engine;
 using Firewall.Native;
@@ -127,6 +128,31 @@ public abstract partial class PcapPortReader : PacketReader, IPcapFrameHandler
     /// the NIC is closed. The batch is settled (<see cref="AfterDispatch"/>) even when a frame handler threw. Returns
     /// the frames handled.
     /// </summary>
+    /// <summary>Frames the last <see cref="TryDispatch"/> read: how busy this NIC is right now.</summary>
+    internal int LastBatch;
+
+    // An error another thread met reading this NIC (its read failed, or a frame handler threw): this NIC's own thread
+    // rethrows it at its next turn, so the failure is handled (logged, closed, reopened) where it belongs.
+    private ExceptionDispatchInfo? _fault;
+
+    /// <summary>
+    /// <see cref="TryDispatch"/> for another thread helping to read this NIC: an error does not end the helper's own
+    /// reader but is handed to this NIC's thread (<see cref="Tick"/> rethrows it); until then, helpers leave it alone.
+    /// </summary>
+    internal int TryDispatchForOther(long now)
+    {
+        if (Volatile.Read(ref _fault) is not null) return 0;
+        try
+        {
+            return TryDispatch(now);
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref _fault, ExceptionDispatchInfo.Capture(e), null);
+            return 0;
+        }
+    }
+
     internal int TryDispatch(long now)
     {
         if (!TryEnter()) return 0;
@@ -136,7 +162,9 @@ public abstract partial class PcapPortReader : PacketReader, IPcapFrameHandler
             BatchNowNs = now;
             try
             {
-                return Math.Max(device.Dispatch(this), 0); // LoopBroken: nothing read
+                int frames = Math.Max(device.Dispatch(this), 0); // LoopBroken: nothing read
+                Volatile.Write(ref LastBatch, frames);
+                return frames;
             }
             finally
             {
@@ -155,6 +183,7 @@ public abstract partial class PcapPortReader : PacketReader, IPcapFrameHandler
     /// </summary>
     protected bool Tick(long now)
     {
+        if (Volatile.Read(ref _fault) is not null) Interlocked.Exchange(ref _fault, null)!.Throw();
         bool maintain = now - _lastMaintain >= MaintainEveryNs;
         bool housekeeping = now - _lastHousekeeping >= HousekeepingEveryNs;
         if (!maintain && !housekeeping) return true;

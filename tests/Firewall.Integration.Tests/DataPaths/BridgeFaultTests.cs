@@ -9,21 +9,30 @@ namespace Firewall.Integration.Tests.DataPaths;
 [Collection("DataPaths")]
 public sealed class BridgeFaultTests
 {
-    private static DaemonProcess StartBridge(BridgeTopology t) => DaemonProcess.Start(t.Lab, t.Bridge, DaemonConfig.Create(
-        new JsonObject { ["Mode"] = "Bridge", ["Bridge"] = new JsonObject { ["Interfaces"] = new JsonArray(t.PortIn, t.PortOut), ["BufferSizeMb"] = 4 } },
+    private static DaemonProcess StartBridge(BridgeTopology t, int busyPollUs = 0) => DaemonProcess.Start(t.Lab, t.Bridge, DaemonConfig.Create(
+        new JsonObject
+        {
+            ["Mode"] = "Bridge",
+            ["Bridge"] = new JsonObject { ["Interfaces"] = new JsonArray(t.PortIn, t.PortOut), ["BufferSizeMb"] = 4, ["BusyPollUs"] = busyPollUs },
+        },
         "DROP", DaemonConfig.SeedRules(t.PortIn)));
 
-    [Fact]
-    public void LinkDownUp_OnABridgePort_WhileTrafficFlows_TrafficResumes()
+    /// <summary>With busyPollUs 200000 (longer than the 100 ms between pings) one reader spins through the fault, reading both NICs.</summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(200_000)]
+    public void LinkDownUp_OnABridgePort_WhileTrafficFlows_TrafficResumes(int busyPollUs)
     {
         using var t = BridgeTopology.Create();
-        using var daemon = StartBridge(t);
+        using var daemon = StartBridge(t, busyPollUs);
         Traffic.StartServers(t.Lab, t.Outside, 80, 22, "banner-outside");
         // 60 pings at 10/s from the inside; the outside port goes down for ~1.5 s in the middle.
         var ping = t.Lab.StartBackground(t.Inside, "ping", "-4", "-n", "-c", "60", "-i", "0.1", "-W", "1", BridgeTopology.OutsideV4);
         Thread.Sleep(1500);
         t.Lab.Run(t.Bridge, "ip", "link", "set", t.PortOut, "down").ThrowIfFailed();
-        daemon.WaitForEvent("InterfaceDown", timeout: TimeSpan.FromSeconds(5));
+        // its own reader sees the link go down (InterfaceDown), or meets the read error first (ReaderFailed, then a restart)
+        Assert.True(NetLab.WaitUntil(() => daemon.Events.Any(e => e.Event is "InterfaceDown" or "ReaderFailed"), TimeSpan.FromSeconds(5),
+            TimeSpan.FromMilliseconds(50)), "no InterfaceDown or ReaderFailed line:\n" + daemon.Output);
         Thread.Sleep(500);
         t.Lab.Run(t.Bridge, "ip", "link", "set", t.PortOut, "up").ThrowIfFailed();
         daemon.WaitForEvent("InterfaceReopened", timeout: TimeSpan.FromSeconds(10));
@@ -37,11 +46,13 @@ public sealed class BridgeFaultTests
         Assert.Equal("200", Traffic.Http(t.Lab, t.Inside, BridgeTopology.OutsideV4, 80).Status); // new connections too
     }
 
-    [Fact]
-    public void DaemonStop_EndsWithinASecond_EvenWhileTrafficFlows()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(200_000)]
+    public void DaemonStop_EndsWithinASecond_EvenWhileTrafficFlows(int busyPollUs)
     {
         using var t = BridgeTopology.Create();
-        using var daemon = StartBridge(t);
+        using var daemon = StartBridge(t, busyPollUs);
         var ping = t.Lab.StartBackground(t.Inside, "ping", "-4", "-n", "-i", "0.01", BridgeTopology.OutsideV4);
         Thread.Sleep(1000);
         var clock = Stopwatch.StartNew();
