@@ -122,12 +122,6 @@ public abstract partial class PcapPortReader : PacketReader, IPcapFrameHandler
 
     private void Exit() => Volatile.Write(ref _busy, 0);
 
-    /// <summary>
-    /// One non-blocking pcap_dispatch of what the NIC has buffered, tracked at <paramref name="now"/>, from whichever
-    /// thread calls it; 0 without reading when another thread is reading this NIC right now (it drains the buffer) or
-    /// the NIC is closed. The batch is settled (<see cref="AfterDispatch"/>) even when a frame handler threw. Returns
-    /// the frames handled.
-    /// </summary>
     /// <summary>Frames the last <see cref="TryDispatch"/> read: how busy this NIC is right now.</summary>
     internal int LastBatch;
 
@@ -153,6 +147,12 @@ public abstract partial class PcapPortReader : PacketReader, IPcapFrameHandler
         }
     }
 
+    /// <summary>
+    /// One non-blocking pcap_dispatch of what the NIC has buffered, tracked at <paramref name="now"/>, from whichever
+    /// thread calls it; 0 without reading when another thread is reading this NIC right now (it drains the buffer) or
+    /// the NIC is closed. The batch is settled (<see cref="AfterDispatch"/>) even when a frame handler threw. Returns
+    /// the frames handled.
+    /// </summary>
     internal int TryDispatch(long now)
     {
         if (!TryEnter()) return 0;
