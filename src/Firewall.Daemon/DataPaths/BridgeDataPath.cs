@@ -156,7 +156,7 @@ public sealed partial class BridgePortReader : PcapPortReader
     public BridgePort Ingress => _ingress;
 
     /// <summary>The other NIC's reader, which this thread also reads from.</summary>
-    public BridgePortReader? Partner { get; set; }
+    public BridgePortReader? Partner { get; internal set; }
 
     /// <summary>Frames of this NIC accepted (and handed to the other NIC), dropped by verdict, rejected, non-IP.</summary>
     public long Accepted, Dropped, Rejected, RejectsSent, NonIp;

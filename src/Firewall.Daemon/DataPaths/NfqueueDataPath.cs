@@ -136,9 +136,9 @@ public sealed partial class NfqueueReader : PacketReader
     private long _lastMaintain;
 
     public NfqueueReader(ushort queueNumber, NfQueueOptions queueOptions, PipelineWorker worker, StopEvent stop, ILogger log,
-                         BusyPollToken? busyPoll = null)
+                         BusyPollToken busyPoll)
     {
-        _busyPoll = busyPoll ?? new BusyPollToken(TimeSpan.Zero);
+        _busyPoll = busyPoll;
         _queueNumber = queueNumber;
         _queueOptions = queueOptions;
         _worker = worker;

@@ -54,26 +54,36 @@ public sealed class BusyPollTests
         Assert.Equal(0, inside["busy_polls"] + outside["busy_polls"]);
     }
 
-    [Fact]
-    public void Bridge_BusyPoll_SpinsWhileTrafficFlows_SleepsWhenIdle_PolicyHolds()
+    /// <summary>
+    /// The daemon in poll mode between <paramref name="inside"/> (may open connections) and <paramref name="outside"/>
+    /// (may not): it spins a CPU while pings flow 10 ms apart, sleeps once they stop, and the policy holds.
+    /// </summary>
+    private static void AssertSpinsWhilePingedThenSleeps_AndPolicyHolds(NetLab lab, DaemonProcess daemon, string inside, string outside,
+                                                                         string outsideV4, string outsideV6, string insideV4)
     {
-        using var t = BridgeTopology.Create();
-        using var daemon = StartBridge(t, PollUs);
-        Traffic.StartServers(t.Lab, t.Outside, 80, 22, "banner-outside");
-        Traffic.StartServers(t.Lab, t.Inside, 8080, 2222, "banner-inside");
+        Traffic.StartServers(lab, outside, 80, 22, "banner-outside");
+        Traffic.StartServers(lab, inside, 8080, 2222, "banner-inside");
 
-        var (busy, wall) = Measure(daemon.Pid, () =>
-            Assert.Equal(150, Traffic.Ping(t.Lab, t.Inside, BridgeTopology.OutsideV4, count: 150, interval: 0.01)));
+        var (busy, wall) = Measure(daemon.Pid, () => Assert.Equal(150, Traffic.Ping(lab, inside, outsideV4, count: 150, interval: 0.01)));
         Thread.Sleep(500);
         var (idle, idleWall) = Measure(daemon.Pid, () => Thread.Sleep(2000));
         Assert.True(busy > 0.6 * wall, $"busy polling: {busy:F2} s of CPU in {wall:F2} s of pings 10 ms apart");
         Assert.True(idle < 0.25 * idleWall, $"after the traffic: {idle:F2} s of CPU in {idleWall:F2} s idle");
 
-        Assert.Equal(3, Traffic.Ping(t.Lab, t.Inside, BridgeTopology.OutsideV6));
-        Assert.Equal("200", Traffic.Http(t.Lab, t.Inside, BridgeTopology.OutsideV4, 80).Status);
-        Assert.Equal("banner-outside", Traffic.TcpBanner(t.Lab, t.Inside, BridgeTopology.OutsideV6, 22));
-        Assert.Equal(0, Traffic.Ping(t.Lab, t.Outside, BridgeTopology.InsideV4, waitSeconds: 1));
-        Assert.NotEqual("200", Traffic.Http(t.Lab, t.Outside, BridgeTopology.InsideV4, 8080, timeoutSeconds: 2).Status);
+        Assert.Equal(3, Traffic.Ping(lab, inside, outsideV6));
+        Assert.Equal("200", Traffic.Http(lab, inside, outsideV4, 80).Status);
+        Assert.Equal("banner-outside", Traffic.TcpBanner(lab, inside, outsideV6, 22));
+        Assert.Equal(0, Traffic.Ping(lab, outside, insideV4, waitSeconds: 1));
+        Assert.NotEqual("200", Traffic.Http(lab, outside, insideV4, 8080, timeoutSeconds: 2).Status);
+    }
+
+    [Fact]
+    public void Bridge_BusyPoll_SpinsWhileTrafficFlows_SleepsWhenIdle_PolicyHolds()
+    {
+        using var t = BridgeTopology.Create();
+        using var daemon = StartBridge(t, PollUs);
+        AssertSpinsWhilePingedThenSleeps_AndPolicyHolds(t.Lab, daemon, t.Inside, t.Outside,
+            BridgeTopology.OutsideV4, BridgeTopology.OutsideV6, BridgeTopology.InsideV4);
         double bps = Traffic.Iperf3(t.Lab, t.Inside, t.Outside, BridgeTopology.OutsideV4, 5201);
         Assert.True(bps > 50e6, $"iperf3 through the busy-polling bridge gave {bps / 1e6:F1} Mbit/s");
 
@@ -90,21 +100,8 @@ public sealed class BusyPollTests
         JsonObject config = NfqueueConfig.Create(t, queueBypass: false);
         config["Firewall"]!["DataPath"]!["Nfqueue"]!["BusyPollUs"] = PollUs;
         using var daemon = DaemonProcess.Start(t.Lab, t.Router, config);
-        Traffic.StartServers(t.Lab, t.Server, 80, 22, "banner-server");
-        Traffic.StartServers(t.Lab, t.Client, 8080, 2222, "banner-client");
-
-        var (busy, wall) = Measure(daemon.Pid, () =>
-            Assert.Equal(150, Traffic.Ping(t.Lab, t.Client, RoutedTopology.ServerV4, count: 150, interval: 0.01)));
-        Thread.Sleep(500);
-        var (idle, idleWall) = Measure(daemon.Pid, () => Thread.Sleep(2000));
-        Assert.True(busy > 0.6 * wall, $"busy polling: {busy:F2} s of CPU in {wall:F2} s of pings 10 ms apart");
-        Assert.True(idle < 0.25 * idleWall, $"after the traffic: {idle:F2} s of CPU in {idleWall:F2} s idle");
-
-        Assert.Equal(3, Traffic.Ping(t.Lab, t.Client, RoutedTopology.ServerV6));
-        Assert.Equal("200", Traffic.Http(t.Lab, t.Client, RoutedTopology.ServerV4, 80).Status);
-        Assert.Equal("banner-server", Traffic.TcpBanner(t.Lab, t.Client, RoutedTopology.ServerV6, 22));
-        Assert.Equal(0, Traffic.Ping(t.Lab, t.Server, RoutedTopology.ClientV4, waitSeconds: 1));
-        Assert.NotEqual("200", Traffic.Http(t.Lab, t.Server, RoutedTopology.ClientV4, 8080, timeoutSeconds: 2).Status);
+        AssertSpinsWhilePingedThenSleeps_AndPolicyHolds(t.Lab, daemon, t.Client, t.Server,
+            RoutedTopology.ServerV4, RoutedTopology.ServerV6, RoutedTopology.ClientV4);
 
         var queue = daemon.FreshCounters("queue 0");
         Assert.True(queue["busy_polls"] >= 1, "the queue's reader never busy-polled");
