@@ -12,9 +12,10 @@ namespace Firewall.Daemon.DataPaths;
 
 /// <summary>
 /// "Bump in the wire" between two NICs without IP addresses, through libpcap. One reader thread per NIC, each with
-/// its own pipeline worker; every frame read on one NIC (direction IN only) runs the FORWARD chain with -i = that
-/// NIC and -o = the other, and an accepted frame is injected on the other NIC through the handle that reads it
-/// (so it is never read back). REJECT answers (TCP RST, ICMP/ICMPv6 unreachable) go back out of the ingress NIC.
+/// its own pipeline worker (at light load a thread also reads the other NIC: <see cref="BridgePortReader"/>); every
+/// frame read on one NIC (direction IN only) runs the FORWARD chain with -i = that NIC and -o = the other, and an
+/// accepted frame is sent out of the other NIC (its transmit ring, or pcap_inject on its handle; never read back).
+/// REJECT answers (TCP RST, ICMP/ICMPv6 unreachable) go back out of the ingress NIC.
 /// </summary>
 public sealed partial class BridgeDataPath : SupervisedDataPath<BridgePortReader>
 {
@@ -80,7 +81,7 @@ public sealed class BridgePort
 
     public string Name { get; }
 
-    /// <summary>Frames sent out of this NIC (forwarded from the other one); written by the other NIC's reader only.</summary>
+    /// <summary>Frames sent out of this NIC (forwarded from the other one); written only under the other NIC's busy flag.</summary>
     public long FramesOut;
     /// <summary>Accepted frames that could not be sent here (NIC down, frame larger than the MTU, ring full…).</summary>
     public long InjectErrors;

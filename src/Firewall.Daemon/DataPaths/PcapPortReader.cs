@@ -38,7 +38,8 @@ public abstract partial class PcapPortReader : PacketReader, IPcapFrameHandler
     public string Interface { get; }
     protected PipelineWorker Worker { get; }
 
-    // Counters: written only by the reader thread, read by status lines (64-bit reads do not tear).
+    // Counters: written only by the thread holding this NIC's busy flag (below), read by status lines (64-bit reads do
+    // not tear).
     public long FramesIn;
     public long Truncated;
     /// <summary>pcap_stats, cumulative over reopenings: frames the socket received, ring-full drops, interface drops.</summary>
@@ -217,7 +218,7 @@ public abstract partial class PcapPortReader : PacketReader, IPcapFrameHandler
     /// </summary>
     protected long BatchNowNs;
 
-    /// <summary>After each pcap_dispatch, on the reader thread (e.g. to send what the batch queued).</summary>
+    /// <summary>After each pcap_dispatch, on the thread that read the batch (e.g. to send what the batch queued).</summary>
     protected virtual void AfterDispatch() { }
 
     /// <summary>Once a second on the reader thread (for rate-limited logs of what the hot path only counted).</summary>
