@@ -58,6 +58,16 @@ public sealed class OptionsValidationTests : IDisposable
         Assert.Contains($"Firewall:DataPath:{mode}:BusyPollUs must be between 0 and 1000000 microseconds (got {value})", r.Stderr);
     }
 
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("1024")]
+    public void ReaderCpus_MustBeCpuNumbers(string value)
+    {
+        var r = RunWith("--Firewall:DataPath:Mode=Nfqueue", "--Firewall:DataPath:ReaderCpus:0=0", $"--Firewall:DataPath:ReaderCpus:1={value}");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains($"Firewall:DataPath:ReaderCpus entries must be CPU numbers between 0 and 1023 (got {value})", r.Stderr);
+    }
+
     [Fact]
     public void MetricsOnANonLoopbackAddress_IsRefusedUnlessAllowed()
     {

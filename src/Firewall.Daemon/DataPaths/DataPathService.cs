@@ -5,6 +5,7 @@ using Firewall.Daemon.Health;
 using Firewall.Daemon.Options;
 using Firewall.Native;
 using Firewall.Native.Power;
+using Firewall.Native.Scheduling;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -46,6 +47,14 @@ public sealed partial class DataPathService : IHostedService, IAsyncDisposable, 
         var factory = _factories.FirstOrDefault(f => f.Mode == _options.Mode)
             ?? throw new InvalidOperationException($"{DataPathOptions.SectionPath}:Mode: the {_options.Mode} data path is not available in this build.");
         _path = factory.Create(_services);
+        if (_options.ReaderCpus is { Count: > 0 } cpus && _options.Mode != DataPathMode.Replay)
+        {
+            IReadOnlyList<int> allowed = CpuAffinity.Allowed();
+            foreach (int cpu in cpus)
+                if (!allowed.Contains(cpu))
+                    throw new InvalidOperationException($"{DataPathOptions.SectionPath}:ReaderCpus: CPU {cpu} is not one this process may run on ({string.Join(",", allowed)}).");
+            _path.ReaderCpus = cpus;
+        }
         if (_options.CpuDmaLatencyUs is int latency && _options.Mode != DataPathMode.Replay)
         {
             try { _cpuLatency = CpuLatencyRequest.Hold(latency); }

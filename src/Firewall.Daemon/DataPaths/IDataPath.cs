@@ -19,6 +19,8 @@ public interface IDataPath : IAsyncDisposable
     string Describe();
     void Open();
     Task RunAsync(CancellationToken stoppingToken);
+    /// <summary>The CPUs for the reader threads (DataPath:ReaderCpus), set before <see cref="RunAsync"/>; ignored by paths without readers.</summary>
+    IReadOnlyList<int> ReaderCpus { get => []; set { } }
 }
 
 /// <summary>Creates the data path chosen by configuration; data path implementations register one factory per mode.</summary>

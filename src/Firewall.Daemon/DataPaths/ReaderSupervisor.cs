@@ -2,6 +2,7 @@ using Firewall.Core.Pipeline;
 using Firewall.Daemon.Engine;
 using Firewall.Daemon.Health;
 using Firewall.Native;
+using Firewall.Native.Scheduling;
 using Microsoft.Extensions.Logging;
 
 namespace Firewall.Daemon.DataPaths;
@@ -69,17 +70,26 @@ public sealed partial class ReaderSupervisor
         _traffic = traffic;
     }
 
+    /// <summary>CPUs for the reader threads (DataPath:ReaderCpus): reader i runs only on <c>Cpus[i % Cpus.Count]</c>; empty = anywhere.</summary>
+    public IReadOnlyList<int> Cpus { get; set; } = [];
+
     /// <summary>Starts one thread per reader; the task completes when all of them have ended (after stop).</summary>
     public Task Start(IReadOnlyList<PacketReader> readers)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         int running = readers.Count;
         if (running == 0) done.SetResult();
-        foreach (var reader in readers)
+        for (int i = 0; i < readers.Count; i++)
         {
+            PacketReader reader = readers[i];
+            int cpu = Cpus.Count > 0 ? Cpus[i % Cpus.Count] : -1;
             var thread = new Thread(() =>
             {
-                try { Supervise(reader); }
+                try
+                {
+                    if (cpu >= 0) Pin(reader, cpu);
+                    Supervise(reader);
+                }
                 finally
                 {
                     if (Interlocked.Decrement(ref running) == 0) done.TrySetResult();
@@ -93,6 +103,20 @@ public sealed partial class ReaderSupervisor
             thread.Start();
         }
         return done.Task;
+    }
+
+    private void Pin(PacketReader reader, int cpu)
+    {
+        try
+        {
+            CpuAffinity.PinCurrentThread(cpu);
+            LogReaderPinned(reader.Name, cpu);
+        }
+        catch (NativeException e)
+        {
+            // checked at start-up; a CPU taken offline since then leaves the reader where the scheduler puts it
+            LogReaderNotPinned(reader.Name, cpu, e.Message);
+        }
     }
 
     private void Supervise(PacketReader reader)
@@ -135,6 +159,12 @@ public sealed partial class ReaderSupervisor
             if (!t.Join((int)Math.Max(0, deadline - Environment.TickCount64))) return false;
         return true;
     }
+
+    [LoggerMessage(EventId = 124, Level = LogLevel.Information, Message = "ReaderPinned {Reader} runs on CPU {Cpu}")]
+    private partial void LogReaderPinned(string reader, int cpu);
+
+    [LoggerMessage(EventId = 125, Level = LogLevel.Warning, Message = "ReaderNotPinned {Reader} could not be kept on CPU {Cpu}: {Error}; it runs where the scheduler puts it")]
+    private partial void LogReaderNotPinned(string reader, int cpu, string error);
 
     [LoggerMessage(EventId = 120, Level = LogLevel.Error, Message = "ReaderFailed {Reader}: {Error}; restarting in {DelayMs} ms")]
     private partial void LogReaderFailed(string reader, string error, int delayMs);

@@ -31,6 +31,12 @@ public abstract class SupervisedDataPath<TReader> : IDataPath where TReader : Pa
 
     public abstract void Open();
 
+    public IReadOnlyList<int> ReaderCpus
+    {
+        get => _supervisor.Cpus;
+        set => _supervisor.Cpus = value;
+    }
+
     /// <summary>Runs the readers until the host stops.</summary>
     public virtual async Task RunAsync(CancellationToken stoppingToken)
     {

@@ -1,3 +1,5 @@
+using Firewall.Native.Scheduling;
+
 namespace Firewall.Daemon.Options;
 
 public enum DataPathMode
@@ -35,12 +37,24 @@ public sealed class DataPathOptions
     /// for a packet at light load, at the cost of power (on a VM: host CPU). Unset = leave the machine's setting alone.
     /// </summary>
     public int? CpuDmaLatencyUs { get; set; }
+    /// <summary>
+    /// CPUs for the reader threads: reader i (NIC, queue) runs only on <c>ReaderCpus[i % count]</c>, as taskset would
+    /// keep it. Empty = wherever the scheduler puts them. With busy polling, a CPU no other busy program uses keeps the
+    /// spinning reader and the programs it serves from waiting for each other (as OVS pins its PMD threads).
+    /// </summary>
+    public List<int> ReaderCpus { get; set; } = [];
 
     /// <summary>Each problem names its key; empty when valid.</summary>
     public List<string> Validate(string prefix = SectionPath)
     {
         var e = new List<string>();
         if (CpuDmaLatencyUs is < 0) e.Add($"{prefix}:CpuDmaLatencyUs must be 0 or more microseconds (got {CpuDmaLatencyUs}).");
+        foreach (int cpu in ReaderCpus ?? [])
+            if (cpu is < 0 or > CpuAffinity.MaxCpu)
+            {
+                e.Add($"{prefix}:ReaderCpus entries must be CPU numbers between 0 and {CpuAffinity.MaxCpu} (got {cpu}).");
+                break;
+            }
         switch (Mode)
         {
             case DataPathMode.Bridge:
