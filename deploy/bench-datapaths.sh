@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Data-path benchmark: sudo ./deploy/bench-datapaths.sh   (not part of test.sh; takes about 7 minutes)
+# Data-path benchmark: sudo ./deploy/bench-datapaths.sh   (not part of test.sh; takes about 13 minutes)
 #
 # Six set-ups side by side in network namespaces, all with the same stateful policy
 # (ESTABLISHED,RELATED accepted · INVALID dropped · NEW only from the client side · policy DROP):
@@ -16,12 +16,18 @@
 #     (arrived at the server's NIC) and received (read by the iperf3 server)
 #   - ping every 10 ms (PINGS per round, after warm-up), round-trip p50 and p99, once as the machine is and once
 #     with /dev/cpu_dma_latency held at 0 for everything measured (what the daemon's CpuDmaLatencyUs does)
+#   - paired round trips at the wire (deploy/bench-pinger.py): a daemon set-up and its kernel set-up pinged in turn,
+#     5 ms apart, each every 10 ms, timed by the kernel at the client's NIC (request queued → reply received), so
+#     noise falls on both alike and the pinger's own speed does not count; as the machine is and with PM QoS
+# The clients of the latency measurements run on CLIENT_CPU; the poll set-ups keep their spinning reader on READER_CPU
+# (DataPath:ReaderCpus), a CPU of their own while pinged.
 # Ratios are daemon / kernel; added latency is daemon − kernel.
 # Environment: DURATION (default 3), ROUNDS (default 5), PINGS (per round, default 200), ONLY (bridge or nfqueue),
 # BRIDGE_EXTRA (JSON members added to the daemon's Bridge section, e.g. BRIDGE_EXTRA='"TxRing": false'),
 # DAEMON_NICE (the daemons' nice value, default 0; what Nice= in the systemd unit sets), POLL_US (the poll set-ups'
 # busy-poll window, default 50000 µs: longer than the 10 ms between pings, so their reader never sleeps while pinged;
-# 0 leaves the poll set-ups out).
+# 0 leaves the poll set-ups out), PAIRED (paired round trips per set-up and phase, default 1000), CLIENT_CPU (default 0)
+# and READER_CPU (default the last CPU; both empty on a one-CPU machine: no pinning).
 set -euo pipefail
 DURATION=${DURATION:-3}
 ROUNDS=${ROUNDS:-5}
@@ -29,10 +35,17 @@ PINGS=${PINGS:-200}
 ONLY=${ONLY:-}
 DAEMON_NICE=${DAEMON_NICE:-0}
 POLL_US=${POLL_US:-50000}
+PAIRED=${PAIRED:-1000}
+if [ "$(nproc)" -ge 2 ]; then CLIENT_CPU=${CLIENT_CPU-0}; READER_CPU=${READER_CPU-$(($(nproc) - 1))}; else CLIENT_CPU=${CLIENT_CPU-}; READER_CPU=${READER_CPU-}; fi
+ON_CLIENT_CPU=(); [ -n "$CLIENT_CPU" ] && ON_CLIENT_CPU=(taskset -c "$CLIENT_CPU")
+# the poll set-ups' readers: NFQUEUE's one on READER_CPU; the bridge's client-side reader (the one that takes the first
+# packet of a flow, and so the busy-poll token, and reads both NICs while pinged) there too, the other on CLIENT_CPU
+POLL_CPUS=""; [ -n "$READER_CPU" ] && POLL_CPUS=", \"ReaderCpus\": [ $READER_CPU ]"
+BRIDGE_POLL_CPUS=$POLL_CPUS; [ -n "$READER_CPU" ] && [ -n "$CLIENT_CPU" ] && BRIDGE_POLL_CPUS=", \"ReaderCpus\": [ $READER_CPU, $CLIENT_CPU ]"
 case "$ONLY" in ""|bridge|nfqueue) ;; *) echo "ONLY must be bridge or nfqueue (got '$ONLY')" >&2; exit 1;; esac
 REPO=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "bench-datapaths.sh needs root: sudo $0" >&2; exit 1; }
-for t in ip iperf3 ping ethtool python3 sysctl; do command -v "$t" >/dev/null || { echo "missing tool: $t (apt-get install iproute2 iperf3 iputils-ping ethtool python3 procps)" >&2; exit 1; }; done
+for t in ip iperf3 ping ethtool python3 sysctl taskset; do command -v "$t" >/dev/null || { echo "missing tool: $t (apt-get install iproute2 iperf3 iputils-ping ethtool python3 procps util-linux)" >&2; exit 1; }; done
 IPT=$(command -v iptables-legacy || command -v iptables) || { echo "missing iptables" >&2; exit 1; }
 DOTNET=$(command -v dotnet || echo /usr/share/dotnet/dotnet)
 [ -x "$DOTNET" ] || { echo "dotnet (.NET 10 SDK) not found" >&2; exit 1; }
@@ -126,7 +139,7 @@ if [ "$ONLY" != nfqueue ]; then
   ORDER+=(kbridge dbridge)
   if [ "$POLL_US" != 0 ]; then
     bridge_topology p 96
-    daemon_config bridgep "{ \"Mode\": \"Bridge\", \"Bridge\": { \"Interfaces\": [ \"${P}pba\", \"${P}pbb\" ], \"BufferSizeMb\": 32, \"BusyPollUs\": $POLL_US${BRIDGE_EXTRA:+, $BRIDGE_EXTRA} } }" "-i ${P}pba"
+    daemon_config bridgep "{ \"Mode\": \"Bridge\"$BRIDGE_POLL_CPUS, \"Bridge\": { \"Interfaces\": [ \"${P}pba\", \"${P}pbb\" ], \"BufferSizeMb\": 32, \"BusyPollUs\": $POLL_US${BRIDGE_EXTRA:+, $BRIDGE_EXTRA} } }" "-i ${P}pba"
     start_daemon bridgep "${P}pb"
     SETUP[dbridgep]="bridge poll|${P}pc|${P}ps|198.18.96.2|${P}ps0"
     ORDER+=(dbridgep)
@@ -143,7 +156,7 @@ if [ "$ONLY" != bridge ]; then
   ORDER+=(krouting dnfq)
   if [ "$POLL_US" != 0 ]; then
     routed_topology n 97 98
-    daemon_config nfqp "{ \"Mode\": \"Nfqueue\", \"Nfqueue\": { \"Queues\": [ 0 ], \"ManageKernelRules\": true, \"QueueBypass\": false, \"Gso\": true, \"Families\": [ \"IPv4\" ], \"BusyPollUs\": $POLL_US } }" "-i ${P}nr0"
+    daemon_config nfqp "{ \"Mode\": \"Nfqueue\"$POLL_CPUS, \"Nfqueue\": { \"Queues\": [ 0 ], \"ManageKernelRules\": true, \"QueueBypass\": false, \"Gso\": true, \"Families\": [ \"IPv4\" ], \"BusyPollUs\": $POLL_US } }" "-i ${P}nr0"
     start_daemon nfqp "${P}nr"
     SETUP[dnfqp]="NFQUEUE poll|${P}nc|${P}ns|198.18.98.2|${P}ns0"
     ORDER+=(dnfqp)
@@ -159,7 +172,22 @@ done
 rtt_round() { # rtt_round KEY FILE: PINGS pings every 10 ms, the RTTs in µs appended to FILE
   IFS='|' read -r _ c _ addr _ <<<"${SETUP[$1]}"
   sleep 0.2 # the previous set-up's busy-poll window (POLL_US) has ended: it does not take a CPU from this one
-  nx "$c" ping -n -c "$PINGS" -i 0.01 -W 1 "$addr" | sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' >>"$2"
+  "${ON_CLIENT_CPU[@]}" ip netns exec "$c" ping -n -c "$PINGS" -i 0.01 -W 1 "$addr" | sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' >>"$2"
+}
+PAIRS=()
+for pair in "kbridge dbridge" "kbridge dbridgep" "krouting dnfq" "krouting dnfqp"; do
+  [ -n "${SETUP[${pair#* }]:-}" ] && PAIRS+=("$pair")
+done
+paired_rounds() { # paired_rounds PREFIX: PAIRED round trips per set-up of each pair, over ROUNDS rounds, into PREFIX.DAEMON.{k,d}
+  local r pair k d kc ka dc da
+  for r in $(seq "$ROUNDS"); do
+    for pair in "${PAIRS[@]}"; do
+      k=${pair% *}; d=${pair#* }
+      IFS='|' read -r _ kc _ ka _ <<<"${SETUP[$k]}"; IFS='|' read -r _ dc _ da _ <<<"${SETUP[$d]}"
+      sleep 0.2 # as in rtt_round: the previous pair's busy-poll window has ended
+      "${ON_CLIENT_CPU[@]}" python3 "$REPO/deploy/bench-pinger.py" 0.01 $((PAIRED / ROUNDS)) "$WORK" "$1.$d.k=$kc:$ka" "$1.$d.d=$dc:$da"
+    done
+  done
 }
 tcp_round() { # tcp_round KEY: Mbit/s
   local out srv
@@ -181,24 +209,38 @@ print("%.1f %.1f %.1f" % (s.get("packets",0)/secs/1000, (int(sys.argv[2])-int(sy
 }
 median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.argv[1:]]; print(("%.0f" if statistics.median(v) >= 1000 else "%.1f") % statistics.median(v) if v else "nan")' "$@"; }
 quantiles() { python3 -c 'import sys
-v=sorted(float(l) * 1000 for l in open(sys.argv[1]) if l.strip())
+v=sorted(float(l) * (float(sys.argv[2]) if len(sys.argv) > 2 else 1000) for l in open(sys.argv[1]) if l.strip())
 q=lambda p: v[min(len(v)-1, int(p*len(v)))] if v else float("nan")
-print("%.0f %.0f %d" % (q(0.50), q(0.99), len(v)))' "$1"; }
+print("%.0f %.0f %d" % (q(0.50), q(0.99), len(v)))' "$@"; }
+diff_us() { python3 -c "print('%+.0f' % (float('$1')-float('$2')))"; }
 
 echo "== $(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg); DURATION=${DURATION}s ROUNDS=$ROUNDS PINGS=$PINGS per round, daemons at nice $DAEMON_NICE"
 for k in "${ORDER[@]}"; do rtt_round "$k" /dev/null; done   # warm-up (neighbours, JIT, conntrack entries)
 declare -A P50 P99 P50L P99L TCPV UDPS UDPF UDPR
 echo "== latency at light load (ping every 10 ms), rounds in alternation"
 for r in $(seq "$ROUNDS"); do for k in "${ORDER[@]}"; do rtt_round "$k" "$WORK/rtt.$k"; done; done
+paired_rounds wire
 python3 -c 'import os,struct,time; f=os.open("/dev/cpu_dma_latency",os.O_WRONLY); os.write(f,struct.pack("i",0)); time.sleep(3600)' & HOLDER=$!; PIDS+=($HOLDER)
 sleep 0.5
 for r in $(seq "$ROUNDS"); do for k in "${ORDER[@]}"; do rtt_round "$k" "$WORK/rttl.$k"; done; done
+paired_rounds wirel
 kill "$HOLDER"; wait "$HOLDER" 2>/dev/null || true
 for k in "${ORDER[@]}"; do
   read -r P50[$k] P99[$k] n < <(quantiles "$WORK/rtt.$k")
   read -r P50L[$k] P99L[$k] nl < <(quantiles "$WORK/rttl.$k")
   printf '   %-15s RTT p50 %4s us  p99 %5s us (%d pings)   with cpu_dma_latency 0: p50 %4s us  p99 %5s us (%d pings)\n' \
     "${SETUP[$k]%%|*}" "${P50[$k]}" "${P99[$k]}" "$n" "${P50L[$k]}" "${P99L[$k]}" "$nl"
+done
+echo "== paired round trips at the wire (kernel timestamps at the client's NIC; each pair pinged in turn, 5 ms apart)"
+declare -A WADD WADDL
+for pair in "${PAIRS[@]}"; do
+  k=${pair% *}; d=${pair#* }
+  read -r kp50 kp99 kn < <(quantiles "$WORK/wire.$d.k" 1); read -r dp50 dp99 dn < <(quantiles "$WORK/wire.$d.d" 1)
+  read -r kp50l kp99l knl < <(quantiles "$WORK/wirel.$d.k" 1); read -r dp50l dp99l dnl < <(quantiles "$WORK/wirel.$d.d" 1)
+  WADD[$d]="p50 $(diff_us "$dp50" "$kp50") us  p99 $(diff_us "$dp99" "$kp99") us"
+  WADDL[$d]="p50 $(diff_us "$dp50l" "$kp50l") us  p99 $(diff_us "$dp99l" "$kp99l") us"
+  printf '   %-15s p50 %4s p99 %4s us, %-14s p50 %4s p99 %4s us (%d/%d)   with cpu_dma_latency 0: %4s %4s us, %4s %4s us (%d/%d)\n' \
+    "${SETUP[$d]%%|*}" "$dp50" "$dp99" "${SETUP[$k]%%|*}" "$kp50" "$kp99" "$dn" "$kn" "$dp50l" "$dp99l" "$kp50l" "$kp99l" "$dnl" "$knl"
 done
 echo "== throughput, rounds in alternation (medians)"
 declare -A TCPL UDPSL UDPFL UDPRL
@@ -218,7 +260,6 @@ done
 
 echo "== ratios (daemon / kernel) and added latency (daemon − kernel)"
 ratio() { python3 -c "a,b=float('$1' or 0),float('$2' or 0); print('%.2f' % (a/b) if b else 'n/a')"; }
-diff_us() { python3 -c "print('%+.0f' % (float('$1')-float('$2')))"; }
 for pair in "bridge:dbridge:kbridge" "bridge poll:dbridgep:kbridge" "NFQUEUE:dnfq:krouting" "NFQUEUE poll:dnfqp:krouting"; do
   IFS=: read -r name d k <<<"$pair"
   [ -n "${TCPV[$d]:-}" ] || continue
@@ -226,5 +267,6 @@ for pair in "bridge:dbridge:kbridge" "bridge poll:dbridgep:kbridge" "NFQUEUE:dnf
     "$(ratio "${TCPV[$d]}" "${TCPV[$k]}")" "$(ratio "${UDPF[$d]}" "${UDPF[$k]}")" "$(ratio "${UDPR[$d]}" "${UDPR[$k]}")" \
     "$(diff_us "${P50[$d]}" "${P50[$k]}")" "$(diff_us "${P99[$d]}" "${P99[$k]}")" \
     "$(diff_us "${P50L[$d]}" "${P50L[$k]}")" "$(diff_us "${P99L[$d]}" "${P99L[$k]}")"
+  [ -n "${WADD[$d]:-}" ] && printf '   %-12s added at the wire (paired): %s   with cpu_dma_latency 0: %s\n' "" "${WADD[$d]}" "${WADDL[$d]}"
 done
 echo "   (targets: ratios ≥ 0.75, added p99 < 100 us at light load)"
