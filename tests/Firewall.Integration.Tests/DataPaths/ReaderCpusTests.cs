@@ -20,9 +20,14 @@ public sealed class ReaderCpusTests
         var lists = new List<(string, string)>();
         foreach (string task in Directory.GetDirectories($"/proc/{pid}/task"))
         {
-            string name = File.ReadAllText(Path.Combine(task, "comm")).Trim();
-            if (!name.StartsWith("reader ", StringComparison.Ordinal)) continue;
-            string line = File.ReadLines(Path.Combine(task, "status")).Single(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal));
+            string name, line;
+            try
+            {
+                name = File.ReadAllText(Path.Combine(task, "comm")).Trim();
+                if (!name.StartsWith("reader ", StringComparison.Ordinal)) continue;
+                line = File.ReadLines(Path.Combine(task, "status")).Single(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal));
+            }
+            catch (IOException) { continue; } // a runtime thread that ended while we listed them (readers live on)
             lists.Add((name, line["Cpus_allowed_list:".Length..].Trim()));
         }
         return lists;
