@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Firewall.Daemon.Systemd;
 using Firewall.Daemon.Tests.Support;
 
 namespace Firewall.Daemon.Tests;
@@ -193,6 +194,11 @@ public sealed class SystemdContainerTests
     {
         StartFresh();
         Assert.Equal("active", _c.Show("ActiveState"));
+        // READY=1 carries the status at the moment the data path opened, when the replay may still be under way; the
+        // daemon refreshes STATUS= every StatusInterval, so the finished replay's figure shows by the next refresh
+        var until = DateTime.UtcNow + SystemdIntegration.StatusInterval + TimeSpan.FromSeconds(3);
+        while (DateTime.UtcNow < until && !_c.Show("StatusText").StartsWith("replay: 2 connections", StringComparison.Ordinal))
+            Thread.Sleep(100);
         Assert.StartsWith("replay: 2 connections", _c.Show("StatusText"));
         // the data path was open before systemd saw READY=1: the daemon's own time of the event vs. the active-enter time
         string active = _c.Exec("systemctl", "show", "firewall-daemon", "-p", "ActiveEnterTimestamp", "--value", "--timestamp=us+utc").Stdout.Trim();
