@@ -26,8 +26,9 @@
 # BRIDGE_EXTRA (JSON members added to the daemon's Bridge section, e.g. BRIDGE_EXTRA='"TxRing": false'),
 # DAEMON_NICE (the daemons' nice value, default 0; what Nice= in the systemd unit sets), POLL_US (the poll set-ups'
 # busy-poll window, default 50000 µs: longer than the 10 ms between pings, so their reader never sleeps while pinged;
-# 0 leaves the poll set-ups out), PAIRED (paired round trips per set-up and phase, default 1000), CLIENT_CPU (default 0)
-# and READER_CPU (default the last CPU; both empty on a one-CPU machine: no pinning).
+# 0 leaves the poll set-ups out), PAIRED (paired round trips per set-up and phase, default 2000), CLIENT_CPU (default 0),
+# READER_CPU (default the last CPU; both empty on a one-CPU machine: no pinning) and SAMPLES (a directory to keep the
+# latency samples in, for pooling several runs with deploy/bench-pool.py).
 set -euo pipefail
 DURATION=${DURATION:-3}
 ROUNDS=${ROUNDS:-5}
@@ -35,7 +36,8 @@ PINGS=${PINGS:-200}
 ONLY=${ONLY:-}
 DAEMON_NICE=${DAEMON_NICE:-0}
 POLL_US=${POLL_US:-50000}
-PAIRED=${PAIRED:-1000}
+PAIRED=${PAIRED:-2000}
+SAMPLES=${SAMPLES:-}
 if [ "$(nproc)" -ge 2 ]; then CLIENT_CPU=${CLIENT_CPU-0}; READER_CPU=${READER_CPU-$(($(nproc) - 1))}; else CLIENT_CPU=${CLIENT_CPU-}; READER_CPU=${READER_CPU-}; fi
 ON_CLIENT_CPU=(); [ -n "$CLIENT_CPU" ] && ON_CLIENT_CPU=(taskset -c "$CLIENT_CPU")
 # the poll set-ups' readers: NFQUEUE's one on READER_CPU; the bridge's client-side reader (the one that takes the first
@@ -270,3 +272,18 @@ for pair in "bridge:dbridge:kbridge" "bridge poll:dbridgep:kbridge" "NFQUEUE:dnf
   [ -n "${WADD[$d]:-}" ] && printf '   %-12s added at the wire (paired): %s   with cpu_dma_latency 0: %s\n' "" "${WADD[$d]}" "${WADDL[$d]}"
 done
 echo "   (targets: ratios ≥ 0.75, added p99 < 100 us at light load)"
+if [ -n "$SAMPLES" ]; then
+  # microseconds, one per line: ping.KEY and ping-pmqos.KEY (ping's RTTs), wire.DAEMON.{kernel,daemon} and wire-pmqos.…
+  mkdir -p "$SAMPLES"
+  for k in "${ORDER[@]}"; do
+    python3 -c 'import sys; [print("%.0f" % (float(l) * 1000)) for l in open(sys.argv[1]) if l.strip()]' "$WORK/rtt.$k" >"$SAMPLES/ping.$k"
+    python3 -c 'import sys; [print("%.0f" % (float(l) * 1000)) for l in open(sys.argv[1]) if l.strip()]' "$WORK/rttl.$k" >"$SAMPLES/ping-pmqos.$k"
+  done
+  for pair in "${PAIRS[@]}"; do
+    d=${pair#* }
+    cp "$WORK/wire.$d.k" "$SAMPLES/wire.$d.kernel"; cp "$WORK/wire.$d.d" "$SAMPLES/wire.$d.daemon"
+    cp "$WORK/wirel.$d.k" "$SAMPLES/wire-pmqos.$d.kernel"; cp "$WORK/wirel.$d.d" "$SAMPLES/wire-pmqos.$d.daemon"
+  done
+  echo "$(date -u +%FT%TZ) $(nproc) CPUs $(uname -r) ROUNDS=$ROUNDS PINGS=$PINGS PAIRED=$PAIRED POLL_US=$POLL_US CLIENT_CPU=$CLIENT_CPU READER_CPU=$READER_CPU" >"$SAMPLES/info"
+  echo "== latency samples kept in $SAMPLES (pool runs: deploy/bench-pool.py DIR...)"
+fi
