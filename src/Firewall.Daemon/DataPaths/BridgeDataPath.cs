@@ -30,6 +30,11 @@ public sealed partial class BridgeDataPath : SupervisedDataPath<BridgePortReader
 
     public IReadOnlyList<BridgePortReader> Ports => _readers;
 
+    protected override void AfterStop()
+    {
+        foreach (var r in _readers) r.Dispose();
+    }
+
     public override void Open()
     {
         Verdict nonIp = _options.NonIp == "DROP" ? Verdict.Drop : Verdict.Accept;
@@ -125,7 +130,7 @@ public sealed class BridgePort
 /// the send returns, and is forwarded without waking the other thread. With a busy-poll window it keeps reading both
 /// for that long after the last frame.
 /// </summary>
-public sealed partial class BridgePortReader : PcapPortReader
+public sealed partial class BridgePortReader : PcapPortReader, IDisposable
 {
     private readonly BridgePort _ingress, _egress;
     private readonly Verdict _arp, _nonIp;
@@ -133,6 +138,10 @@ public sealed partial class BridgePortReader : PcapPortReader
     private readonly BusyPollToken _busyPoll;
     private readonly byte[] _answer = new byte[RejectBuilder.MaxAnswerLength];
     private readonly ILogger _log;
+    private readonly Bell _bell = new();
+    // true while this thread busy-polls and reads the other NIC on every turn: the other NIC's thread then waits on
+    // its bell, not on its NIC (see WaitForFrames)
+    private volatile bool _covering;
     private long _lastInjectErrors;
     // the egress NIC as leased for the current batch
     private bool _leased;
@@ -165,9 +174,36 @@ public sealed partial class BridgePortReader : PcapPortReader
     /// <summary>Frames of the other NIC this thread read (written by this thread only); busy-poll windows it spun.</summary>
     public long PartnerFrames, BusyPolls;
 
+    /// <summary>Times this thread waited on its bell instead of its NIC, while the other thread read both.</summary>
+    public long Parked;
+
+    public void Dispose() => _bell.Dispose();
+
+    /// <summary>
+    /// While the other NIC's thread busy-polls and reads this NIC too, this thread does not wait on its NIC: each frame
+    /// arriving there (the answers to what the other thread forwards) would wake it, across CPUs and from inside the
+    /// other thread's send(), only to find the frame taken. It waits on its bell instead, which the other thread rings
+    /// as soon as it stops reading this NIC; then it reads its NIC once and waits on it again.
+    /// </summary>
+    protected override WaitResult WaitForFrames(PcapDevice device, StopEvent stop, int timeoutMilliseconds)
+    {
+        if (Partner is not { _covering: true }) return device.WaitForFrames(stop, timeoutMilliseconds);
+        Parked++;
+        WaitResult w = _bell.Wait(stop, timeoutMilliseconds);
+        return w == WaitResult.Stopped ? w : WaitResult.Readable; // read once: the other thread may have left frames
+    }
+
+    /// <summary>Starts or stops reading the other NIC on every turn; stopping rings its thread's bell.</summary>
+    private void Cover(bool on)
+    {
+        if (_covering == on) return;
+        _covering = on;
+        if (!on) Partner?._bell.Ring();
+    }
+
     protected override bool ReadReady(StopEvent stop, long now)
     {
-        int frames = ReadBoth(now);
+        int frames = ReadBoth(now, out _);
         if (frames == 0 || !_busyPoll.TryTake()) return true;
         BusyPolls++;
         try
@@ -176,7 +212,9 @@ public sealed partial class BridgePortReader : PcapPortReader
             while (!stop.IsSet)
             {
                 now = FirewallEngine.MonotonicNs();
-                if (ReadBoth(now) > 0) until = now + _busyPoll.WindowNs;
+                int read = ReadBoth(now, out bool both);
+                Cover(both);
+                if (read > 0) until = now + _busyPoll.WindowNs;
                 else if (now >= until) return true;
                 else Thread.Yield(); // a task woken on this CPU (the one our last frame woke, often) runs at once
                 if (!Tick(now)) return false;
@@ -185,6 +223,7 @@ public sealed partial class BridgePortReader : PcapPortReader
         }
         finally
         {
+            Cover(false);
             _busyPoll.Release();
         }
     }
@@ -196,10 +235,12 @@ public sealed partial class BridgePortReader : PcapPortReader
     /// Reads this NIC, then the other one too while both are lightly loaded. Under load each NIC's own thread keeps
     /// it: one thread reading both would move the other NIC's pipeline state between CPUs for nothing.
     /// </summary>
-    private int ReadBoth(long now)
+    private int ReadBoth(long now, out bool both)
     {
         int frames = TryDispatch(now);
+        both = false;
         if (frames > LightBatch || Partner is not { } partner || Volatile.Read(ref partner.LastBatch) > LightBatch) return frames;
+        both = true;
         int n = partner.TryDispatchForOther(now);
         PartnerFrames += n;
         return frames + n;
@@ -209,7 +250,7 @@ public sealed partial class BridgePortReader : PcapPortReader
         $"{_ingress.Name}: in={Interlocked.Read(ref FramesIn)} accepted={Interlocked.Read(ref Accepted)} dropped={Interlocked.Read(ref Dropped)} " +
         $"rejected={Interlocked.Read(ref Rejected)} rejects_sent={Interlocked.Read(ref RejectsSent)} non_ip={Interlocked.Read(ref NonIp)} " +
         $"truncated={Interlocked.Read(ref Truncated)} out={Interlocked.Read(ref _ingress.FramesOut)} out_batches={Interlocked.Read(ref _ingress.Flushes)} " +
-        $"inject_errors={Interlocked.Read(ref _ingress.InjectErrors)} partner_frames={Interlocked.Read(ref PartnerFrames)} busy_polls={Interlocked.Read(ref BusyPolls)} " +
+        $"inject_errors={Interlocked.Read(ref _ingress.InjectErrors)} partner_frames={Interlocked.Read(ref PartnerFrames)} busy_polls={Interlocked.Read(ref BusyPolls)} parked={Interlocked.Read(ref Parked)} " +
         DescribePcap();
 
     /// <summary>The NIC is open: with transmit rings, open this NIC's ring and stop the capture from copying what leaves through it.</summary>

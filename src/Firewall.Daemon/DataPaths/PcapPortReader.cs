@@ -91,13 +91,17 @@ public abstract partial class PcapPortReader : PacketReader, IPcapFrameHandler
         PcapDevice device = _device!;
         while (true)
         {
-            WaitResult wait = device.WaitForFrames(stop, WaitMilliseconds);
+            WaitResult wait = WaitForFrames(device, stop, WaitMilliseconds);
             if (wait == WaitResult.Stopped) return true;
             long now = FirewallEngine.MonotonicNs();
             if (wait == WaitResult.Readable && !ReadReady(stop, now)) return false;
             if (!Tick(now)) return false;
         }
     }
+
+    /// <summary>Sleeps until the NIC has frames (Readable), the stop event is set, or the timeout elapses.</summary>
+    protected virtual WaitResult WaitForFrames(PcapDevice device, StopEvent stop, int timeoutMilliseconds) =>
+        device.WaitForFrames(stop, timeoutMilliseconds);
 
     /// <summary>
     /// The NIC has frames: read them (one pcap_dispatch). A subclass may read more (the bridge also reads the other

@@ -93,6 +93,63 @@ public sealed class BusyPollTests
         Assert.True(outside["dropped"] >= 3, $"the outside's pings and connection were not dropped (dropped={outside["dropped"]} on {t.PortOut})");
     }
 
+    /// <summary>
+    /// Voluntary context switches (sleeps, each ended by a wake-up) of the daemon's reader threads together. (Both bridge
+    /// readers may have one name: the kernel keeps 15 characters of "reader " + the NIC's name.) A thread that spins
+    /// adds almost none: sched_yield() does not sleep.
+    /// </summary>
+    private static long ReaderSleeps(int pid)
+    {
+        long sum = 0;
+        int readers = 0;
+        foreach (string task in Directory.GetDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                if (!File.ReadAllText(Path.Combine(task, "comm")).StartsWith("reader ", StringComparison.Ordinal)) continue;
+                string line = File.ReadLines(Path.Combine(task, "status")).Single(l => l.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal));
+                sum += long.Parse(line["voluntary_ctxt_switches:".Length..].Trim(), CultureInfo.InvariantCulture);
+                readers++;
+            }
+            catch (IOException) { } // a runtime thread that ended while we listed them (readers live on)
+        }
+        Assert.True(readers == 2, $"found {readers} reader threads in the daemon, expected the bridge's 2");
+        return sum;
+    }
+
+    /// <summary>
+    /// While one bridge reader busy-polls and reads both NICs, the other NIC's thread waits on its bell, not on its NIC:
+    /// the replies the spinning thread forwards no longer wake it, one cross-CPU wake-up each. When the spinning stops,
+    /// it is rung and reads its NIC again.
+    /// </summary>
+    [Fact]
+    public void Bridge_BusyPoll_TheOtherThreadIsNotWokenByEachReply_AndReadsItsNicAgainAfterwards()
+    {
+        using var t = BridgeTopology.Create();
+        using var daemon = StartBridge(t, PollUs);
+        Assert.Equal(3, Traffic.Ping(t.Lab, t.Inside, BridgeTopology.OutsideV4, interval: 0.01)); // ARP, connection, JIT
+        Thread.Sleep(500);
+        long before = ReaderSleeps(daemon.Pid);
+        var in0 = daemon.FreshCounters(t.PortIn);
+        Assert.Equal(200, Traffic.Ping(t.Lab, t.Inside, BridgeTopology.OutsideV4, count: 200, interval: 0.01));
+        long woken = ReaderSleeps(daemon.Pid) - before;
+        var inside = daemon.FreshCounters(t.PortIn);
+        var outside = daemon.FreshCounters(t.PortOut);
+        // the inside reader took the requests, the busy-poll token, and the 200 replies from the outside NIC
+        Assert.True(inside["partner_frames"] - in0["partner_frames"] >= 190, $"the inside reader read {inside["partner_frames"] - in0["partner_frames"]} of the 200 replies");
+        Assert.True(outside["parked"] >= 1, "the outside NIC's thread never waited on its bell");
+        // the outside NIC's thread woken by its bell and its 250 ms timeouts (about 10 in 2 s), not by each reply
+        Assert.True(woken < 60, $"the reader threads slept and were woken {woken} times while 200 pings went through the spinning one");
+
+        // the spinning has ended (50 ms after the last ping): the outside thread reads its own NIC again
+        Thread.Sleep(500);
+        Assert.Equal(0, Traffic.Ping(t.Lab, t.Outside, BridgeTopology.InsideV4, count: 2, interval: 0.2, waitSeconds: 1));
+        var outsideAfter = daemon.FreshCounters(t.PortOut);
+        var insideAfter = daemon.FreshCounters(t.PortIn);
+        Assert.True(outsideAfter["dropped"] >= outside["dropped"] + 2, $"the outside's pings were not dropped (dropped {outside["dropped"]} → {outsideAfter["dropped"]})");
+        Assert.Equal(inside["partner_frames"], insideAfter["partner_frames"]); // read by the outside NIC's own thread
+    }
+
     [Fact]
     public void Nfqueue_BusyPoll_SpinsWhileTrafficFlows_SleepsWhenIdle_PolicyHolds()
     {
