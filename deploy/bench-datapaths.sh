@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Data-path benchmark: sudo ./deploy/bench-datapaths.sh   (not part of test.sh; takes about 13 minutes)
+# Data-path benchmark: sudo ./deploy/bench-datapaths.sh   (not part of test.sh; takes about 12 minutes)
 #
 # Six set-ups side by side in network namespaces, all with the same stateful policy
 # (ESTABLISHED,RELATED accepted · INVALID dropped · NEW only from the client side · policy DROP):
