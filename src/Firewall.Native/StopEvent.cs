@@ -7,32 +7,22 @@ namespace Firewall.Native;
 /// Once set it stays set, so one event can stop any number of readers on any threads.
 /// Linux does not wake a thread blocked in read() when another thread closes the fd: this is the clean way out.
 /// </summary>
-public sealed unsafe class StopEvent : IDisposable
+public sealed unsafe class StopEvent : EventFd
 {
-    private int _fd;
     private volatile bool _set;
-
-    public StopEvent()
-    {
-        _fd = Interop.EventFd.Create(0, Interop.EventFd.EFD_CLOEXEC | Interop.EventFd.EFD_NONBLOCK);
-        if (_fd < 0) NativeException.ThrowLast("eventfd");
-    }
 
     /// <summary>Wakes every current and future waiter. Safe from any thread, including a signal handler callback.</summary>
     public void Set()
     {
         _set = true;
-        ulong one = 1;
-        // EAGAIN only when the counter would overflow: it is already set then.
-        _ = Interop.Libc.Write(Fd, (byte*)&one, sizeof(ulong));
+        Signal();
     }
 
     /// <summary>Clears the event (for private, re-armable uses such as a handle's break signal).</summary>
     internal void Reset()
     {
         _set = false;
-        ulong value;
-        _ = Interop.Libc.Read(Fd, (byte*)&value, sizeof(ulong)); // EAGAIN when not set: fine
+        Drain();
     }
 
     /// <summary>Cheap check (a volatile field, no syscall) for loops that stay busy and rarely wait.</summary>
@@ -76,21 +66,5 @@ public sealed unsafe class StopEvent : IDisposable
         for (int i = 0; i < fds.Length; i++)
             ready[i] = set[i + 1].ReturnedEvents != 0; // POLLERR/POLLHUP count as ready: the read reports the error
         return WaitResult.Readable;
-    }
-
-    private int Fd
-    {
-        get
-        {
-            int fd = _fd;
-            ObjectDisposedException.ThrowIf(fd < 0, this);
-            return fd;
-        }
-    }
-
-    public void Dispose()
-    {
-        int fd = Interlocked.Exchange(ref _fd, -1);
-        if (fd >= 0) Interop.Libc.Close(fd);
     }
 }
