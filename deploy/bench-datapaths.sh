@@ -275,9 +275,10 @@ echo "   (targets: ratios ≥ 0.75, added p99 < 100 us at light load)"
 if [ -n "$SAMPLES" ]; then
   # microseconds, one per line: ping.KEY and ping-pmqos.KEY (ping's RTTs), wire.DAEMON.{kernel,daemon} and wire-pmqos.…
   mkdir -p "$SAMPLES"
+  ms_to_us() { python3 -c 'import sys; [print("%.0f" % (float(l) * 1000)) for l in open(sys.argv[1]) if l.strip()]' "$1" >"$2"; }
   for k in "${ORDER[@]}"; do
-    python3 -c 'import sys; [print("%.0f" % (float(l) * 1000)) for l in open(sys.argv[1]) if l.strip()]' "$WORK/rtt.$k" >"$SAMPLES/ping.$k"
-    python3 -c 'import sys; [print("%.0f" % (float(l) * 1000)) for l in open(sys.argv[1]) if l.strip()]' "$WORK/rttl.$k" >"$SAMPLES/ping-pmqos.$k"
+    ms_to_us "$WORK/rtt.$k" "$SAMPLES/ping.$k"
+    ms_to_us "$WORK/rttl.$k" "$SAMPLES/ping-pmqos.$k"
   done
   for pair in "${PAIRS[@]}"; do
     d=${pair#* }
