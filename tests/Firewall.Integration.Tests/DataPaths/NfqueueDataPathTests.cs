@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Firewall.Integration.Tests.Lab;
@@ -32,6 +33,41 @@ public static class NfqueueConfig
         }, "DROP", rules);
     }
 
+    /// <summary>Queue <paramref name="queue"/>'s line of /proc/net/netfilter/nfnetlink_queue in the router: packets
+    /// waiting for a verdict, dropped because the queue was full, and the id sequence (every packet that reached the
+    /// queue, the dropped ones too).</summary>
+    public static (long Waiting, long QueueDropped, long IdSequence) QueueLine(R t, int queue)
+    {
+        var r = t.Lab.Run(t.Router, "cat", "/proc/net/netfilter/nfnetlink_queue").ThrowIfFailed();
+        // queue portid waiting copy_mode copy_range queue_dropped user_dropped id_sequence 1
+        foreach (var line in r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (f[0] == queue.ToString(CultureInfo.InvariantCulture))
+                return (long.Parse(f[2], CultureInfo.InvariantCulture), long.Parse(f[5], CultureInfo.InvariantCulture),
+                        long.Parse(f[7], CultureInfo.InvariantCulture));
+        }
+        throw new InvalidOperationException($"queue {queue} is not bound:\n" + r.Stdout);
+    }
+
+    /// <summary>
+    /// Waits until nothing has entered the queue for half a second (its id sequence stands still), so that a test that
+    /// counts packets exactly does not count the last packets of the traffic before it (a TCP connection's teardown
+    /// can trail curl's exit).
+    /// </summary>
+    public static void WaitForQuietQueue(R t, int queue)
+    {
+        long last = QueueLine(t, queue).IdSequence;
+        var quietSince = DateTime.UtcNow;
+        bool quiet = NetLab.WaitUntil(() =>
+        {
+            long now = QueueLine(t, queue).IdSequence;
+            if (now != last) { last = now; quietSince = DateTime.UtcNow; }
+            return DateTime.UtcNow - quietSince >= TimeSpan.FromMilliseconds(500);
+        }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
+        Assert.True(quiet, $"packets kept entering queue {queue} for 10 s after the last traffic");
+    }
+
     public static string NfqueueRules(NetLab lab, string ns) =>
         lab.Run(ns, NetLab.Iptables, "-S", "FORWARD").Stdout + lab.Run(ns, NetLab.Ip6tables, "-S", "FORWARD").Stdout;
 }
@@ -55,6 +91,7 @@ public sealed class NfqueueDataPathTests(NfqueueFixture f) : RoutedPolicyTests(f
     [InlineData(true)]
     public void BareAckFromServer_IsDroppedAndCounted(bool v6)
     {
+        NfqueueConfig.WaitForQuietQueue(f.T, 0); // the counts below are exact: nothing of an earlier test may trail into them
         var before = f.Daemon.FreshCounters("queue 0");
         using var capture = PacketCapture.Start(Lab, f.T.Client, f.T.ClientLink, "tcp port 40404");
         Traffic.Scapy(Lab, f.T.Server,
