@@ -34,8 +34,8 @@ public static class NfqueueConfig
     }
 
     /// <summary>Queue <paramref name="queue"/>'s line of /proc/net/netfilter/nfnetlink_queue in the router: packets
-    /// waiting for a verdict, dropped because the queue was full, and the id sequence (every packet that reached the
-    /// queue, the dropped ones too).</summary>
+    /// waiting for a verdict, dropped because the queue was full, and the id sequence (the last packet id handed out:
+    /// it grows with every packet queued, not with those dropped because the queue was full).</summary>
     public static (long Waiting, long QueueDropped, long IdSequence) QueueLine(R t, int queue)
     {
         var r = t.Lab.Run(t.Router, "cat", "/proc/net/netfilter/nfnetlink_queue").ThrowIfFailed();
@@ -51,9 +51,9 @@ public static class NfqueueConfig
     }
 
     /// <summary>
-    /// Waits until nothing has entered the queue for half a second (its id sequence stands still), so that a test that
-    /// counts packets exactly does not count the last packets of the traffic before it (a TCP connection's teardown
-    /// can trail curl's exit).
+    /// Waits until nothing has been queued for half a second (the id sequence stands still), so that a test that counts
+    /// packets exactly does not count late packets of the traffic before it (a TCP connection's teardown, or a
+    /// retransmission of it, can trail curl's exit).
     /// </summary>
     public static void WaitForQuietQueue(R t, int queue)
     {

@@ -51,7 +51,7 @@ public sealed class NfqueueOverloadTests
         AssertFiltering(t);
         int answered, forbiddenAnswered;
         (long Waiting, long QueueDropped) frozen;
-        // a trailing packet of AssertFiltering's HTTP connection must not count among the frozen pings (CI once saw 9 drops for 8)
+        // a late packet of AssertFiltering's traffic (its HTTP connection's teardown, say) must not count among the frozen pings (CI once saw 9 drops for 8)
         NfqueueConfig.WaitForQuietQueue(t, 0);
         try
         {
@@ -82,7 +82,7 @@ public sealed class NfqueueOverloadTests
         AssertFiltering(t);
         int answered;
         (long Waiting, long QueueDropped) frozen;
-        // a trailing packet of AssertFiltering's HTTP connection must not count among the frozen pings (CI once saw 9 drops for 8)
+        // a late packet of AssertFiltering's traffic (its HTTP connection's teardown, say) must not count among the frozen pings (CI once saw 9 drops for 8)
         NfqueueConfig.WaitForQuietQueue(t, 0);
         try
         {
