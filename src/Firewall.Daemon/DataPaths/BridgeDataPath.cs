@@ -93,6 +93,9 @@ public sealed class BridgePort
     /// <summary>Transmit-ring flushes (send calls) made for this NIC; FramesOut / Flushes is the average batch.</summary>
     public long Flushes;
 
+    /// <summary>Of those, single frames sent as a copy (Bridge:TxRingCopySingle), since the NIC was last opened.</summary>
+    public long SingleCopies => Volatile.Read(ref _ring) is { } ring ? Interlocked.Read(ref ring.SingleCopies) : 0;
+
     internal void Publish(PcapDevice device, PacketTxRing? ring)
     {
         Volatile.Write(ref _ring, ring);
@@ -249,7 +252,7 @@ public sealed partial class BridgePortReader : PcapPortReader, IDisposable
     public override string Describe() =>
         $"{_ingress.Name}: in={Interlocked.Read(ref FramesIn)} accepted={Interlocked.Read(ref Accepted)} dropped={Interlocked.Read(ref Dropped)} " +
         $"rejected={Interlocked.Read(ref Rejected)} rejects_sent={Interlocked.Read(ref RejectsSent)} non_ip={Interlocked.Read(ref NonIp)} " +
-        $"truncated={Interlocked.Read(ref Truncated)} out={Interlocked.Read(ref _ingress.FramesOut)} out_batches={Interlocked.Read(ref _ingress.Flushes)} " +
+        $"truncated={Interlocked.Read(ref Truncated)} out={Interlocked.Read(ref _ingress.FramesOut)} out_batches={Interlocked.Read(ref _ingress.Flushes)} out_single_copies={_ingress.SingleCopies} " +
         $"inject_errors={Interlocked.Read(ref _ingress.InjectErrors)} partner_frames={Interlocked.Read(ref PartnerFrames)} busy_polls={Interlocked.Read(ref BusyPolls)} parked={Interlocked.Read(ref Parked)} " +
         DescribePcap();
 
@@ -260,7 +263,7 @@ public sealed partial class BridgePortReader : PcapPortReader, IDisposable
         if (_bridge.TxRing)
         {
             device.IgnoreOutgoing();
-            ring = PacketTxRing.Open(_ingress.Name, _bridge.TxRingFrames, _bridge.QdiscBypass);
+            ring = PacketTxRing.Open(_ingress.Name, _bridge.TxRingFrames, _bridge.QdiscBypass, _bridge.TxRingCopySingle);
         }
         _ingress.Publish(device, ring); // last: nothing above can fail once the other reader may send through it
     }

@@ -131,6 +131,13 @@ public sealed class BridgeOptions
     /// <summary>Slots in each transmit ring (a power of two, 64–65536).</summary>
     public int TxRingFrames { get; set; } = 1024;
     /// <summary>
+    /// With the transmit ring, a batch of one frame (the usual case at light load) is sent as a copy through a plain
+    /// socket instead of from the ring (default): the kernel passes a frame from the ring on as the ring's own pages,
+    /// which costs more on the way through veth and the receiving stack than one buffer does (the bridge's added
+    /// latency at light load; docs/benchmarks-datapaths.md). Larger batches still use the ring.
+    /// </summary>
+    public bool TxRingCopySingle { get; set; } = true;
+    /// <summary>
     /// PACKET_QDISC_BYPASS on the transmit rings: frames go straight to the driver, skipping the NIC's queueing
     /// discipline; tcpdump on the bridge ports no longer sees them leave, and a full driver queue drops them.
     /// </summary>

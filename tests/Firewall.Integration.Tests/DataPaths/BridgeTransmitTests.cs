@@ -5,8 +5,9 @@ namespace Firewall.Integration.Tests.DataPaths;
 
 /// <summary>
 /// How the bridge sends accepted frames: through each NIC's AF_PACKET transmit ring (default, one send() per batch
-/// read, optionally bypassing the qdisc) or through pcap_inject (TxRing false, one send() per frame). Each way must
-/// carry real traffic in both directions.
+/// read, optionally bypassing the qdisc; a batch of one frame as a copy through a plain socket unless
+/// TxRingCopySingle is false) or through pcap_inject (TxRing false, one send() per frame). Each way must carry real
+/// traffic in both directions.
 /// </summary>
 [Collection("DataPaths")]
 public sealed class BridgeTransmitTests
@@ -20,13 +21,14 @@ public sealed class BridgeTransmitTests
     }
 
     [Theory]
-    [InlineData("pcap_inject", false, false)]
-    [InlineData("ring", true, false)]
-    [InlineData("ring_qdisc_bypass", true, true)]
-    public void EachTransmitWay_CarriesPingTcpAndBulkBothWays(string way, bool txRing, bool qdiscBypass)
+    [InlineData("pcap_inject", false, false, true)]
+    [InlineData("ring", true, false, true)]
+    [InlineData("ring_qdisc_bypass", true, true, true)]
+    [InlineData("ring_only", true, false, false)]
+    public void EachTransmitWay_CarriesPingTcpAndBulkBothWays(string way, bool txRing, bool qdiscBypass, bool copySingle)
     {
         using var t = BridgeTopology.Create();
-        using var daemon = StartBridge(t, new JsonObject { ["TxRing"] = txRing, ["QdiscBypass"] = qdiscBypass });
+        using var daemon = StartBridge(t, new JsonObject { ["TxRing"] = txRing, ["QdiscBypass"] = qdiscBypass, ["TxRingCopySingle"] = copySingle });
         Traffic.StartServers(t.Lab, t.Outside, 80, 22, "banner-outside");
 
         Assert.Equal(3, Traffic.Ping(t.Lab, t.Inside, BridgeTopology.OutsideV4));
@@ -41,6 +43,9 @@ public sealed class BridgeTransmitTests
         Assert.Equal(0, counters["inject_errors"]);
         if (txRing) Assert.InRange(counters["out_batches"], 1, counters["out"]);
         else Assert.Equal(0, counters["out_batches"]);
+        // the echo replies came one at a time: batches of one, sent as copies where that is on
+        if (txRing && copySingle) Assert.InRange(counters["out_single_copies"], 3, counters["out_batches"]);
+        else Assert.Equal(0, counters["out_single_copies"]);
     }
 
     /// <summary>A flood is read in batches, and each batch leaves through one send(): fewer sends than frames.</summary>

@@ -71,6 +71,69 @@ public sealed class PacketTxRingTests : IDisposable
         });
     }
 
+    /// <summary>
+    /// With copySingle, a flush of one frame goes out as a copy through the plain socket and its slot is taken again
+    /// by the next frame; batches still go through the ring, and the order of everything sent is kept.
+    /// </summary>
+    [Fact]
+    public void CopySingle_OneFrameFlushesGoAsCopies_BatchesThroughTheRing_AllInOrder()
+    {
+        NetNamespace.Run(_ns, () =>
+        {
+            using var reader = PcapDevice.Open(_vb, new PcapDeviceOptions { TimeoutMilliseconds = 50, Filter = "ether proto 0x88b5", SnapLength = 2048, BufferSize = 8 << 20 });
+            using var ring = PacketTxRing.Open(_va, 16, copySingle: true);
+            var sent = new List<byte[]>();
+            bool Queue(int length = 60)
+            {
+                byte[] f = Frames.Build(Frames.MarkerType, sent.Count, length);
+                sent.Add(f);
+                return ring.TryQueue(f);
+            }
+            // 300 single flushes on a 16-slot ring (slots are given back), then batches of 3, then singles again
+            for (int i = 0; i < 300; i++)
+            {
+                Assert.True(Queue());
+                Assert.Equal(0, ring.Flush());
+                Assert.Equal(0, ring.Pending);
+            }
+            Assert.Equal(300, ring.SingleCopies);
+            for (int i = 0; i < 20; i++)
+            {
+                for (int j = 0; j < 3; j++) Assert.True(Queue(60 + j * 500));
+                Assert.Equal(0, ring.Flush());
+            }
+            Assert.Equal(300, ring.SingleCopies);
+            for (int i = 0; i < 40; i++)
+            {
+                Assert.True(Queue(60 + i * 30));
+                Assert.Equal(0, ring.Flush());
+            }
+            Assert.Equal(340, ring.SingleCopies);
+            Assert.Equal(0, ring.RingFull);
+
+            List<byte[]> received = Frames.Collect(reader, Frames.MarkerType, sent.Count, 5000);
+            Assert.Equal(sent.Count, received.Count);
+            for (int i = 0; i < sent.Count; i++) Assert.Equal(sent[i], received[i]); // whole, in order
+        });
+    }
+
+    [Fact]
+    public void WithoutCopySingle_OneFrameFlushesUseTheRing()
+    {
+        NetNamespace.Run(_ns, () =>
+        {
+            using var reader = PcapDevice.Open(_vb, Quick);
+            using var ring = PacketTxRing.Open(_va, 64);
+            for (int i = 0; i < 5; i++)
+            {
+                Assert.True(ring.TryQueue(Frames.Build(Frames.MarkerType, i)));
+                Assert.Equal(0, ring.Flush());
+            }
+            Assert.Equal(0, ring.SingleCopies);
+            Assert.Equal(Enumerable.Range(0, 5), Frames.Collect(reader, Frames.MarkerType, 5).Select(f => Frames.SequenceOf(f)));
+        });
+    }
+
     [Fact]
     public void FrameLargerThanMtu_IsRefusedAndCounted_OthersStillGo()
     {
@@ -106,8 +169,8 @@ public sealed class PacketTxRingTests : IDisposable
     }
 
     /// <summary>
-    /// A capture handle on the sending interface sees the ring's frames as outgoing (libpcap's direction filter works
-    /// only after the kernel copied them); PACKET_IGNORE_OUTGOING stops the copy itself.
+    /// A capture handle on the sending interface sees the ring's frames (and single frames sent by copy) as outgoing
+    /// (libpcap's direction filter works only after the kernel copied them); PACKET_IGNORE_OUTGOING stops the copy itself.
     /// </summary>
     [Fact]
     public void IgnoreOutgoing_HidesFramesSentThroughTheRing()
@@ -118,11 +181,14 @@ public sealed class PacketTxRingTests : IDisposable
             using var seesAll = PcapDevice.Open(_va, inOut);
             using var ignoring = PcapDevice.Open(_va, inOut);
             ignoring.IgnoreOutgoing();
-            using var ring = PacketTxRing.Open(_va, 64);
+            using var ring = PacketTxRing.Open(_va, 64, copySingle: true);
             for (int i = 0; i < 5; i++) ring.TryQueue(Frames.Build(Frames.MarkerType, i));
             Assert.Equal(0, ring.Flush());
+            ring.TryQueue(Frames.Build(Frames.MarkerType, 5)); // and a single frame, sent by copy
+            Assert.Equal(0, ring.Flush());
+            Assert.Equal(1, ring.SingleCopies);
 
-            Assert.Equal(5, Frames.Collect(seesAll, Frames.MarkerType, 5).Count);
+            Assert.Equal(6, Frames.Collect(seesAll, Frames.MarkerType, 6).Count);
             Assert.Empty(Frames.Collect(ignoring, Frames.MarkerType, 1, 500));
             Assert.Equal(0u, ignoring.GetStatistics().Received);
         });
