@@ -9,6 +9,9 @@
 #   kernel routing  : plain forwarding + iptables conntrack rules in FORWARD
 #   daemon NFQUEUE  : forwarding + firewall-daemon Nfqueue mode (ManageKernelRules, F_GSO, batch verdicts)
 #   NFQUEUE poll    : the same with Nfqueue:BusyPollUs = POLL_US
+#   userspace floor : deploy/bench-floor-bridge.c between two ports, with the poll set-up's CPU and spin window: two
+#                     AF_PACKET rings read by one spinning thread, every frame sent on as it is, no filtering; the
+#                     least any userspace bridge adds here (paired round trips at the wire only; needs a C compiler)
 # The machine is shared and noisy, so the set-ups are measured in alternation, ROUNDS times each, and the figures
 # are medians over rounds (throughput) or taken over all rounds' samples together (latency):
 #   - iperf3 TCP for DURATION s (receiver's bit rate)
@@ -71,6 +74,15 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+FLOOR=""
+if [ "$ONLY" != nfqueue ] && [ "$POLL_US" != 0 ]; then
+  if command -v cc >/dev/null; then
+    cc -O2 -Wall -o "$WORK/bench-floor-bridge" "$REPO/deploy/bench-floor-bridge.c" && FLOOR="$WORK/bench-floor-bridge"
+  else
+    echo "== no C compiler (cc, apt-get install gcc): the userspace floor is left out" >&2
+  fi
+fi
+ON_READER_CPU=(); [ -n "$READER_CPU" ] && ON_READER_CPU=(taskset -c "$READER_CPU")
 nx() { ip netns exec "$@"; }
 addns() { for ns in "$@"; do ip netns add "$ns"; NAMESPACES+=("$ns"); ip -n "$ns" link set lo up; done; }
 
@@ -145,6 +157,11 @@ if [ "$ONLY" != nfqueue ]; then
     start_daemon bridgep "${P}pb"
     SETUP[dbridgep]="bridge poll|${P}pc|${P}ps|198.18.96.2|${P}ps0"
     ORDER+=(dbridgep)
+    if [ -n "$FLOOR" ]; then
+      bridge_topology f 99
+      ip netns exec "${P}fb" "${ON_READER_CPU[@]}" "$FLOOR" "${P}fba" "${P}fbb" "$POLL_US" >"$WORK/floor.log" 2>&1 & PIDS+=($!)
+      SETUP[floor]="userspace floor|${P}fc|${P}fs|198.18.99.2|${P}fs0"
+    fi
   fi
 fi
 if [ "$ONLY" != bridge ]; then
@@ -165,7 +182,7 @@ if [ "$ONLY" != bridge ]; then
   fi
 fi
 sleep 1
-for k in "${ORDER[@]}"; do
+for k in "${ORDER[@]}" ${SETUP[floor]:+floor}; do
   IFS='|' read -r title c s addr sif <<<"${SETUP[$k]}"
   nx "$c" ping -c 3 -W 1 -q "$addr" >/dev/null || { echo "$title: no connectivity" >&2; exit 1; }
 done
@@ -177,7 +194,7 @@ rtt_round() { # rtt_round KEY FILE: PINGS pings every 10 ms, the RTTs in µs app
   "${ON_CLIENT_CPU[@]}" ip netns exec "$c" ping -n -c "$PINGS" -i 0.01 -W 1 "$addr" | sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' >>"$2"
 }
 PAIRS=()
-for pair in "kbridge dbridge" "kbridge dbridgep" "krouting dnfq" "krouting dnfqp"; do
+for pair in "kbridge dbridge" "kbridge dbridgep" "kbridge floor" "krouting dnfq" "krouting dnfqp"; do
   [ -n "${SETUP[${pair#* }]:-}" ] && PAIRS+=("$pair")
 done
 paired_rounds() { # paired_rounds PREFIX: PAIRED round trips per set-up of each pair, over ROUNDS rounds, into PREFIX.DAEMON.{k,d}
@@ -271,6 +288,7 @@ for pair in "bridge:dbridge:kbridge" "bridge poll:dbridgep:kbridge" "NFQUEUE:dnf
     "$(diff_us "${P50L[$d]}" "${P50L[$k]}")" "$(diff_us "${P99L[$d]}" "${P99L[$k]}")"
   [ -n "${WADD[$d]:-}" ] && printf '   %-12s added at the wire (paired): %s   with cpu_dma_latency 0: %s\n' "" "${WADD[$d]}" "${WADDL[$d]}"
 done
+[ -n "${WADD[floor]:-}" ] && printf '   %-12s added at the wire (paired): %s   with cpu_dma_latency 0: %s\n' "floor" "${WADD[floor]}" "${WADDL[floor]}"
 echo "   (targets: ratios ≥ 0.75, added p99 < 100 us at light load)"
 if [ -n "$SAMPLES" ]; then
   # microseconds, one per line: ping.KEY and ping-pmqos.KEY (ping's RTTs), wire.DAEMON.{kernel,daemon} and wire-pmqos.…

@@ -11,13 +11,14 @@ so a single run says little about whether the added p99 is under the target. Thi
     within itself (a stratified bootstrap), N times (default 1000), and the 2.5th and 97.5th percentiles of the
     resampled added p99 are given. Seeded: the same input gives the same output.
 Measures: ping (ping's RTT), wire (paired round trips timed at the client's NIC), each as the machine is and with
-PM QoS (cpu_dma_latency 0). Only what all the given runs measured is shown.
+PM QoS (cpu_dma_latency 0). Only what all the given runs measured is shown ("floor", the userspace floor, has
+wire samples only).
 """
 import os
 import random
 import sys
 
-PATHS = [("bridge", "dbridge", "kbridge"), ("bridge poll", "dbridgep", "kbridge"),
+PATHS = [("bridge", "dbridge", "kbridge"), ("bridge poll", "dbridgep", "kbridge"), ("floor", "floor", "kbridge"),
          ("NFQUEUE", "dnfq", "krouting"), ("NFQUEUE poll", "dnfqp", "krouting")]
 MEASURES = [("ping", "ping.{d}", "ping.{k}"), ("ping, PM QoS", "ping-pmqos.{d}", "ping-pmqos.{k}"),
             ("wire", "wire.{d}.daemon", "wire.{d}.kernel"), ("wire, PM QoS", "wire-pmqos.{d}.daemon", "wire-pmqos.{d}.kernel")]
