@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Data-path benchmark: sudo ./deploy/bench-datapaths.sh   (not part of test.sh; takes about 12 minutes)
 #
-# Six set-ups side by side in network namespaces, all with the same stateful policy
+# Six set-ups (and a userspace floor, below) side by side in network namespaces, all with the same stateful policy
 # (ESTABLISHED,RELATED accepted · INVALID dropped · NEW only from the client side · policy DROP):
 #   kernel bridge   : Linux bridge + br_netfilter + iptables conntrack rules (physdev for the client port)
 #   daemon bridge   : firewall-daemon Bridge mode (libpcap in, AF_PACKET transmit ring out) between two ports
