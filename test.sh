@@ -10,7 +10,7 @@ log() { printf '== %s\n' "$*" >&2; }
 PKGS=(libpcap0.8 libpcap0.8-dev tcpdump iptables conntrack iproute2 ethtool iputils-ping
       python3 python3-scapy socat iperf3 curl netcat-openbsd procps kmod
       vsftpd lftp tftpd-hpa tftp-hpa
-      systemd-container debootstrap util-linux passwd)
+      systemd-container debootstrap util-linux passwd gcc libc6-dev)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
