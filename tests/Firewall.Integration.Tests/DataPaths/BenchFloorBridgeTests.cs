@@ -14,24 +14,13 @@ public sealed class BenchFloorBridgeTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static string Source()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            string p = Path.Combine(d.FullName, "deploy", "bench-floor-bridge.c");
-            if (File.Exists(p)) return p;
-        }
-        Assert.Fail($"deploy/bench-floor-bridge.c not found above {AppContext.BaseDirectory}");
-        return "";
-    }
-
     [Fact]
     public void Builds_AndBridgesEverythingBothWays_UntilStopped()
     {
         NetLab.RequireTools("cc");
         string binary = Path.Combine(_dir, "bench-floor-bridge");
         using var t = BridgeTopology.Create();
-        CommandResult build = t.Lab.Run(t.Bridge, TimeSpan.FromSeconds(60), "cc", ["-O2", "-Wall", "-Werror", "-o", binary, Source()], input: null);
+        CommandResult build = t.Lab.Run(t.Bridge, TimeSpan.FromSeconds(60), "cc", ["-O2", "-Wall", "-Werror", "-o", binary, RepoFiles.Get("deploy/bench-floor-bridge.c")], input: null);
         Assert.True(build.ExitCode == 0, $"cc failed: {build.Stdout}{build.Stderr}");
 
         Assert.Equal(0, Traffic.Ping(t.Lab, t.Inside, BridgeTopology.OutsideV4, count: 2));

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Firewall.Integration.Tests.Lab;
 
 namespace Firewall.Integration.Tests.DataPaths;
 
@@ -14,16 +15,7 @@ public sealed class BenchPoolTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static string Script()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            string p = Path.Combine(d.FullName, "deploy", "bench-pool.py");
-            if (File.Exists(p)) return p;
-        }
-        Assert.Fail($"deploy/bench-pool.py not found above {AppContext.BaseDirectory}");
-        return "";
-    }
+    private static string Script() => RepoFiles.Get("deploy/bench-pool.py");
 
     private static (int Rc, string Out, string Err) Pool(params string[] args)
     {

@@ -35,17 +35,15 @@ public sealed class DaemonProcess : IDisposable
     {
         get
         {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            string root = RepoFiles.Root;
             string config = AppContext.BaseDirectory.Contains("/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Firewall.Daemon.sln"))) dir = dir.Parent;
-            if (dir is null) throw new InvalidOperationException($"cannot find the repository root above {AppContext.BaseDirectory}");
             foreach (var c in new[] { config, config == "Release" ? "Debug" : "Release" })
             {
-                var path = Path.Combine(dir.FullName, "src", "Firewall.Daemon", "bin", c, "net10.0", "firewall-daemon.dll");
+                var path = Path.Combine(root, "src", "Firewall.Daemon", "bin", c, "net10.0", "firewall-daemon.dll");
                 if (File.Exists(path)) return path;
             }
             throw new InvalidOperationException(
-                $"firewall-daemon.dll is not built under {dir.FullName}/src/Firewall.Daemon/bin/{config}/net10.0 (build the test project: it references the daemon)");
+                $"firewall-daemon.dll is not built under {root}/src/Firewall.Daemon/bin/{config}/net10.0 (build the test project: it references the daemon)");
         }
     }
 
