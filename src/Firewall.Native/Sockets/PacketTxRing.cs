@@ -83,12 +83,11 @@ public sealed unsafe class PacketTxRing : IDisposable
     private void Create(int ifIndex, bool qdiscBypass)
     {
         string what = $"AF_PACKET transmit ring on {Interface}";
-        _fd = Interop.Socket.Create(Interop.Packet.AF_PACKET, Interop.Socket.SOCK_RAW | Interop.Socket.SOCK_CLOEXEC, 0);
-        if (_fd < 0) NativeException.ThrowLast($"{what}: socket");
-        SetInt(Interop.Packet.PACKET_VERSION, Interop.Packet.TPACKET_V2, $"{what}: PACKET_VERSION");
+        _fd = OpenSocket(what);
+        SetInt(_fd, Interop.Packet.PACKET_VERSION, Interop.Packet.TPACKET_V2, $"{what}: PACKET_VERSION");
         // a frame the kernel cannot send (it should not happen: lengths are checked here) is skipped, not left blocking the ring
-        SetInt(Interop.Packet.PACKET_LOSS, 1, $"{what}: PACKET_LOSS");
-        if (qdiscBypass) SetInt(Interop.Packet.PACKET_QDISC_BYPASS, 1, $"{what}: PACKET_QDISC_BYPASS");
+        SetInt(_fd, Interop.Packet.PACKET_LOSS, 1, $"{what}: PACKET_LOSS");
+        if (qdiscBypass) SetInt(_fd, Interop.Packet.PACKET_QDISC_BYPASS, 1, $"{what}: PACKET_QDISC_BYPASS");
 
         // blocks of up to 64 KiB (powers of two, so frames tile them exactly: frame_nr = block_nr × frames per block)
         int blockSize = (int)Math.Max(_frameSize, Math.Min(64 * 1024, (long)_frameCount * _frameSize));
@@ -105,25 +104,31 @@ public sealed unsafe class PacketTxRing : IDisposable
         nint map = Interop.Packet.Mmap(null, _ringBytes, Interop.Packet.PROT_READ | Interop.Packet.PROT_WRITE, Interop.Packet.MAP_SHARED, _fd, 0);
         if (map == Interop.Packet.MAP_FAILED) NativeException.ThrowLast($"{what}: mmap");
         _ring = (byte*)map;
-
-        var address = new Interop.Packet.SockAddrLl { Family = Interop.Packet.AF_PACKET, IfIndex = ifIndex };
-        if (Interop.Socket.Bind(_fd, &address, (uint)sizeof(Interop.Packet.SockAddrLl)) != 0)
-            NativeException.ThrowLast($"{what}: bind");
+        Bind(_fd, ifIndex, what);
     }
 
     private void CreateCopySocket(int ifIndex, bool qdiscBypass)
     {
         string what = $"AF_PACKET socket for single frames on {Interface}";
-        // protocol 0: it receives nothing
-        _copyFd = Interop.Socket.Create(Interop.Packet.AF_PACKET, Interop.Socket.SOCK_RAW | Interop.Socket.SOCK_CLOEXEC, 0);
-        if (_copyFd < 0) NativeException.ThrowLast($"{what}: socket");
+        _copyFd = OpenSocket(what);
         if (qdiscBypass) SetInt(_copyFd, Interop.Packet.PACKET_QDISC_BYPASS, 1, $"{what}: PACKET_QDISC_BYPASS");
-        var address = new Interop.Packet.SockAddrLl { Family = Interop.Packet.AF_PACKET, IfIndex = ifIndex };
-        if (Interop.Socket.Bind(_copyFd, &address, (uint)sizeof(Interop.Packet.SockAddrLl)) != 0)
-            NativeException.ThrowLast($"{what}: bind");
+        Bind(_copyFd, ifIndex, what);
     }
 
-    private void SetInt(int option, int value, string what) => SetInt(_fd, option, value, what);
+    /// <summary>An AF_PACKET raw socket opened with protocol 0, so it receives nothing; it sends once bound.</summary>
+    private static int OpenSocket(string what)
+    {
+        int fd = Interop.Socket.Create(Interop.Packet.AF_PACKET, Interop.Socket.SOCK_RAW | Interop.Socket.SOCK_CLOEXEC, 0);
+        if (fd < 0) NativeException.ThrowLast($"{what}: socket");
+        return fd;
+    }
+
+    private static void Bind(int fd, int ifIndex, string what)
+    {
+        var address = new Interop.Packet.SockAddrLl { Family = Interop.Packet.AF_PACKET, IfIndex = ifIndex };
+        if (Interop.Socket.Bind(fd, &address, (uint)sizeof(Interop.Packet.SockAddrLl)) != 0)
+            NativeException.ThrowLast($"{what}: bind");
+    }
 
     private static void SetInt(int fd, int option, int value, string what)
     {
