@@ -93,8 +93,8 @@ public sealed class BridgePort
     /// <summary>Transmit-ring flushes (send calls) made for this NIC; FramesOut / Flushes is the average batch.</summary>
     public long Flushes;
 
-    /// <summary>Of those, single frames sent as a copy (Bridge:TxRingCopySingle), since the NIC was last opened.</summary>
-    public long SingleCopies => Volatile.Read(ref _ring) is { } ring ? Interlocked.Read(ref ring.SingleCopies) : 0;
+    /// <summary>Of those, flushes of a single frame sent as a copy (Bridge:TxRingCopySingle); written like FramesOut.</summary>
+    public long SingleCopies;
 
     internal void Publish(PcapDevice device, PacketTxRing? ring)
     {
@@ -252,7 +252,7 @@ public sealed partial class BridgePortReader : PcapPortReader, IDisposable
     public override string Describe() =>
         $"{_ingress.Name}: in={Interlocked.Read(ref FramesIn)} accepted={Interlocked.Read(ref Accepted)} dropped={Interlocked.Read(ref Dropped)} " +
         $"rejected={Interlocked.Read(ref Rejected)} rejects_sent={Interlocked.Read(ref RejectsSent)} non_ip={Interlocked.Read(ref NonIp)} " +
-        $"truncated={Interlocked.Read(ref Truncated)} out={Interlocked.Read(ref _ingress.FramesOut)} out_batches={Interlocked.Read(ref _ingress.Flushes)} out_single_copies={_ingress.SingleCopies} " +
+        $"truncated={Interlocked.Read(ref Truncated)} out={Interlocked.Read(ref _ingress.FramesOut)} out_batches={Interlocked.Read(ref _ingress.Flushes)} out_single_copies={Interlocked.Read(ref _ingress.SingleCopies)} " +
         $"inject_errors={Interlocked.Read(ref _ingress.InjectErrors)} partner_frames={Interlocked.Read(ref PartnerFrames)} busy_polls={Interlocked.Read(ref BusyPolls)} parked={Interlocked.Read(ref Parked)} " +
         DescribePcap();
 
@@ -333,9 +333,11 @@ public sealed partial class BridgePortReader : PcapPortReader, IDisposable
     private void Flush(PacketTxRing ring)
     {
         int queued = ring.Pending;
+        long copies = ring.SingleCopies;
         if (ring.Flush() != 0) return; // still queued: the next flush retries; lost ones are counted when the NIC closes
         _egress.FramesOut += queued;
         _egress.Flushes++;
+        _egress.SingleCopies += ring.SingleCopies - copies; // the NIC's own count, kept across reopens like the others
     }
 
     protected override void AfterDispatch()
